@@ -498,9 +498,8 @@ class _Loader:
                 with open(path, "rb") as f:
                     text = _decode(f.read())
             except OSError as exc:
-                raise line.error(
-                    f"Fatal error, can't open config file '{path}': {os.strerror(exc.errno or 0)}"
-                ) from None
+                # redis logs this and exits: no line number, no fatal-error banner.
+                raise _open_error(path, exc) from None
             self.include_depth += 1
             try:
                 self.feed(text, path)
@@ -810,6 +809,12 @@ def _build_master(builder: _MasterBuilder) -> MasterConfig:
     )
 
 
+def _open_error(path: str, exc: OSError) -> ConfigError:
+    """The error for a config file that can't be opened (``line_number`` stays 0)."""
+    reason = f"Fatal error, can't open config file '{path}': {os.strerror(exc.errno or 0)}"
+    return ConfigError(reason, path=path)
+
+
 def parse(
     text: str,
     *,
@@ -850,10 +855,7 @@ def load(path: str, overrides: Sequence[str] = ()) -> SentinelConfig:
         with open(path, "rb") as f:
             text = _decode(f.read())
     except OSError as exc:
-        raise ConfigError(
-            f"Fatal error, can't open config file '{path}': {os.strerror(exc.errno or 0)}",
-            path=path,
-        ) from None
+        raise _open_error(path, exc) from None
     return parse(text, path=path, overrides=overrides)
 
 
