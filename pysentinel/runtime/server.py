@@ -1,0 +1,261 @@
+"""The client-facing listener: RESP and inline requests in, encoded replies out.
+
+Rules of this module:
+
+* One task per client. Its reader splits the byte stream with
+  :class:`pysentinel.resp.RequestParser` and reports ``ClientCommand`` inputs; a writer
+  task sends the bytes the driver queued for it, in order.
+* Protocol errors do not reply directly: the reader reports a :class:`ClientProtocolError`
+  to the driver, which answers ``-ERR <text>`` and closes *after* the replies to the
+  commands parsed before the error (redis runs those first). Only that client is closed.
+* ``ClientDisconnected`` is reported exactly once per ``ClientConnected``, when the
+  connection is gone for any reason (peer closed, I/O error, ``CloseClient``).
+* Over ``maxclients`` a new connection gets ``-ERR max number of clients reached`` and
+  is closed without the core ever seeing it (as redis does in acceptCommonHandler).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import resource
+import sys
+import time
+from collections.abc import Callable
+
+import attrs
+import trio
+
+from pysentinel import resp
+from pysentinel.core.inputs import (
+    ClientCommand,
+    ClientConnected,
+    ClientDisconnected,
+    Input,
+    ProcessStats,
+)
+from pysentinel.core.types import ClientId
+
+__all__ = [
+    "MAX_OUTPUT_BYTES",
+    "ClientProtocolError",
+    "ProcessInfo",
+    "Server",
+    "format_addr",
+]
+
+#: Bytes that may wait unsent for one client before we drop it. This is redis's hard
+#: limit for pub/sub clients (client-output-buffer-limit pubsub 32mb), the only kind of
+#: client that can receive unbounded output from a sentinel.
+MAX_OUTPUT_BYTES = 32 * 1024 * 1024
+_READ_SIZE = 16 * 1024  # PROTO_IOBUF_LEN
+
+_MAX_CLIENTS_REPLY = b"-ERR max number of clients reached\r\n"
+
+
+@attrs.frozen(kw_only=True)
+class ClientProtocolError:
+    """Runtime-internal: a client sent an invalid request (handled by the driver)."""
+
+    client: ClientId
+    text: str
+
+
+Report = Callable[["Input | ClientProtocolError"], None]
+
+
+def format_addr(sockaddr: tuple[object, ...]) -> str:
+    """redis's ``ip:port`` form of a socket address (``[ip]:port`` for IPv6)."""
+    host, port = str(sockaddr[0]), sockaddr[1]
+    if ":" in host:
+        return f"[{host}]:{port}"
+    return f"{host}:{port}"
+
+
+@attrs.frozen(kw_only=True)
+class ProcessInfo:
+    """The process facts that don't change while we run (for ``ProcessStats``)."""
+
+    config_path: str
+    executable: str = attrs.field(factory=lambda: sys.executable or sys.argv[0])
+    os_name: str = attrs.field(
+        factory=lambda: f"{os.uname().sysname} {os.uname().release} {os.uname().machine}"
+    )
+
+    def stats(self) -> ProcessStats:
+        """A fresh ``ProcessStats`` (wall clock and CPU times read now)."""
+        me = resource.getrusage(resource.RUSAGE_SELF)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return ProcessStats(
+            pid=os.getpid(),
+            executable=self.executable,
+            config_file=self.config_path,
+            os=self.os_name,
+            wall_time_us=time.time_ns() // 1000,
+            used_cpu_sys=me.ru_stime,
+            used_cpu_user=me.ru_utime,
+            used_cpu_sys_children=children.ru_stime,
+            used_cpu_user_children=children.ru_utime,
+        )
+
+
+@attrs.define(eq=False)
+class _Client:
+    send: trio.MemorySendChannel[bytes | None]
+    queued: int = 0
+    closing: bool = False
+
+
+class Server:
+    """All listeners and client connections of the process.
+
+    Args:
+        nursery: where the listener and client tasks run.
+        report: called (synchronously, never blocking) with every input.
+        maxclients: connections beyond this many are refused with an error.
+        process: facts attached to ``INFO`` commands as ``ProcessStats``.
+    """
+
+    def __init__(
+        self, nursery: trio.Nursery, report: Report, maxclients: int, process: ProcessInfo
+    ) -> None:
+        self._nursery = nursery
+        self._report = report
+        self._maxclients = maxclients
+        self._process = process
+        self._clients: dict[ClientId, _Client] = {}
+        self._next_id = 1
+
+    async def listen(self, hosts: tuple[str, ...], port: int) -> list[trio.SocketListener]:
+        """Bind the listeners (all interfaces when ``hosts`` is empty); start serving.
+
+        Returns:
+            The listeners (their sockets tell the bound addresses; tests bind port 0).
+
+        Raises:
+            OSError: a bind failed (the caller logs it and exits, as redis does).
+        """
+        listeners: list[trio.SocketListener] = []
+        if hosts:
+            for host in hosts:
+                # redis accepts "-addr" for an optional bind; we bind it when possible.
+                optional = host.startswith("-")
+                name = host[1:] if optional else host
+                try:
+                    listeners.extend(await trio.open_tcp_listeners(port, host=name))
+                except OSError:
+                    if not optional:
+                        raise
+        else:
+            listeners = await trio.open_tcp_listeners(port)
+        for listener in listeners:
+            self._nursery.start_soon(trio.serve_listeners, self._serve, [listener])
+        return listeners
+
+    def reply(self, client_id: ClientId, data: bytes) -> None:
+        """Queue encoded bytes for ``client_id``; dropped if the client is gone."""
+        client = self._clients.get(client_id)
+        if client is None or client.closing:
+            return
+        client.queued += len(data)
+        if client.queued > MAX_OUTPUT_BYTES:
+            # The client stopped reading (a stuck subscriber): drop it, like redis.
+            client.closing = True
+            client.send.send_nowait(None)
+            return
+        client.send.send_nowait(data)
+
+    def close(self, client_id: ClientId) -> None:
+        """Close ``client_id`` after the bytes already queued for it are written."""
+        client = self._clients.get(client_id)
+        if client is not None and not client.closing:
+            client.closing = True
+            client.send.send_nowait(None)
+
+    async def wait_flushed(self, timeout_s: float) -> None:
+        """Wait until every queued byte was written, at most ``timeout_s`` seconds."""
+        with trio.move_on_after(timeout_s):
+            while any(client.queued for client in self._clients.values()):
+                await trio.sleep(0.001)
+
+    async def _serve(self, stream: trio.SocketStream) -> None:
+        async with stream:
+            if len(self._clients) >= self._maxclients:
+                with contextlib.suppress(
+                    OSError, trio.BrokenResourceError, trio.ClosedResourceError
+                ):
+                    await stream.send_all(_MAX_CLIENTS_REPLY)
+                return
+            client_id = ClientId(self._next_id)
+            self._next_id += 1
+            send, receive = trio.open_memory_channel[bytes | None](math.inf)
+            client = _Client(send=send)
+            self._clients[client_id] = client
+            sock = stream.socket
+            self._report(
+                ClientConnected(
+                    client=client_id,
+                    addr=format_addr(sock.getpeername()),
+                    laddr=format_addr(sock.getsockname()),
+                    fd=sock.fileno(),
+                )
+            )
+            try:
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(self._write, stream, client, receive, nursery.cancel_scope)
+                    await self._read(stream, client_id)
+                    # The peer closed its side: stop writing too.
+                    nursery.cancel_scope.cancel()
+            except* (OSError, trio.BrokenResourceError, trio.ClosedResourceError):
+                pass  # the connection is gone; ClientDisconnected below says so
+            finally:
+                del self._clients[client_id]
+                self._report(ClientDisconnected(client=client_id))
+
+    async def _read(self, stream: trio.SocketStream, client_id: ClientId) -> None:
+        parser = resp.RequestParser()
+        while True:
+            data = await stream.receive_some(_READ_SIZE)
+            if not data:
+                return
+            parser.feed(data)
+            try:
+                while (argv := parser.next_command()) is not None:
+                    proc = self._process.stats() if argv[0].lower() == b"info" else None
+                    self._report(ClientCommand(client=client_id, argv=argv, proc=proc))
+            except resp.ProtocolError as exc:
+                self._report(ClientProtocolError(client=client_id, text=str(exc)))
+                # Stop reading; the writer closes the connection once the driver has
+                # queued the error after the earlier replies.
+                await trio.sleep_forever()
+
+    @staticmethod
+    async def _write(
+        stream: trio.SocketStream,
+        client: _Client,
+        queue: trio.MemoryReceiveChannel[bytes | None],
+        scope: trio.CancelScope,
+    ) -> None:
+        while True:
+            data = await queue.receive()
+            chunks: list[bytes] = []
+            done = data is None
+            if data is not None:
+                chunks.append(data)
+            while not done:
+                try:
+                    more = queue.receive_nowait()
+                except trio.WouldBlock:
+                    break
+                if more is None:
+                    done = True
+                else:
+                    chunks.append(more)
+            if chunks:
+                out = b"".join(chunks)
+                client.queued -= len(out)
+                await stream.send_all(out)
+            if done:
+                scope.cancel()
+                return
