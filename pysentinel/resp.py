@@ -369,15 +369,15 @@ class RequestParser:
         buf = self._buf
         while self._multibulk:
             if self._bulklen < 0:
-                if self._pos >= len(buf):
-                    return None
-                if buf[self._pos] != 0x24:  # "$"
-                    # addReplyErrorFormat turns CR and LF into spaces.
-                    got = " " if buf[self._pos] in b"\r\n" else chr(buf[self._pos])
-                    raise self._fail(f"Protocol error: expected '$', got '{got}'")
+                # Like redis, wait for the whole "$<len>\r\n" line before checking the "$".
+                first = self._pos
                 text = self._count_line("Protocol error: too big bulk count string")
                 if text is None:
                     return None
+                if buf[first] != 0x24:  # "$"
+                    # addReplyErrorFormat turns CR and LF into spaces.
+                    got = " " if buf[first] in b"\r\n" else chr(buf[first])
+                    raise self._fail(f"Protocol error: expected '$', got '{got}'")
                 length = _string2ll(text)
                 if length is None or length < 0 or length > MAX_BULK_LEN:
                     raise self._fail("Protocol error: invalid bulk length")

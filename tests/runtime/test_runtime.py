@@ -301,3 +301,46 @@ async def test_ticks_follow_next_deadline(tmp_path: Path) -> None:
 
 
 assert sys.version_info >= (3, 11)
+
+
+DIFFERENTIAL = [
+    b"*abc\r\n",
+    b"*1\r\n$abc\r\n",
+    b"*1\r\nfoo\r\n",
+    b"*1\r\n$600000000\r\n",
+    b'PING\r\nset "a\r\n',
+    b"x" * 70000,
+    b"*" + b"1" * 70000,
+    b"*1\r\n$" + b"1" * 70000,
+    b"*1\r\n$-1\r\n",
+    b"*+1\r\n$4\r\nPING\r\n",
+    b"*0\r\nPING\r\n*1\r\n$4\r\nPINGxx\r\n*1\r\n\r",
+    b"*1\r\n\r\n",
+    b"*1\r\n\n\r\n",
+    b"*1\r\nfoo",
+    b"*2\r\n$4\r\nPING\r\n$",
+    b"*-7\r\nPING\n",
+    b"*01\r\n",
+    b"  \t\r\nPING   \r\n",
+]
+
+
+async def _exchange(port: int, data: bytes) -> bytes:
+    stream = await trio.open_tcp_stream("127.0.0.1", port)
+    async with stream:
+        await stream.send_all(data)
+        out = b""
+        # Read until the server closes, or until it has been quiet for a moment.
+        while True:
+            with trio.move_on_after(0.3) as quiet:
+                chunk = await stream.receive_some(65536)
+            if quiet.cancelled_caught or not chunk:
+                return out + (b"<open>" if quiet.cancelled_caught else b"<closed>")
+            out += chunk
+
+
+async def test_server_protocol_errors_match_redis(tmp_path: Path, redis_port: int) -> None:
+    async with sentinel(tmp_path) as s:
+        for data in DIFFERENTIAL:
+            ours, theirs = await _exchange(s.port, data), await _exchange(redis_port, data)
+            assert ours == theirs, data[:40]
