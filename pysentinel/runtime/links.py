@@ -17,7 +17,6 @@ Rules of this module:
 
 from __future__ import annotations
 
-import errno
 import math
 import os
 from collections.abc import Callable
@@ -55,7 +54,13 @@ class _Link:
 
 def _reason(exc: BaseException) -> str:
     """A short error text like hiredis's ``errstr`` (``Connection refused``)."""
-    while isinstance(exc, OSError) and exc.strerror is None and exc.__cause__ is not None:
+    # trio wraps socket errors: BrokenResourceError (and some OSErrors) carry the real
+    # OSError as their cause.
+    while (
+        isinstance(exc, OSError | trio.BrokenResourceError)
+        and isinstance(exc.__cause__, OSError)
+        and not (isinstance(exc, OSError) and exc.errno)
+    ):
         exc = exc.__cause__
     if isinstance(exc, BaseExceptionGroup) and exc.exceptions:
         return _reason(exc.exceptions[0])
@@ -152,7 +157,8 @@ class Links:
                 while True:
                     data = await stream.receive_some(_READ_SIZE)
                     if not data:
-                        raise ConnectionResetError(errno.ECONNRESET, "Server closed the connection")
+                        # hiredis's text for an orderly close by the peer.
+                        raise trio.BrokenResourceError("Server closed the connection")
                     parser.feed(data)
                     while True:
                         complete, reply = parser.next_reply()

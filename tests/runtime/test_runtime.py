@@ -197,6 +197,8 @@ async def test_links_server_close_reports_dropped(tmp_path: Path, redis_port: in
         await wait_for(lambda: any(isinstance(i, LinkReply) for i in s.core.inputs))
         await c.call(b"SEND", str(link).encode(), b"QUIT")
         await wait_for(lambda: any(isinstance(i, LinkDropped) for i in s.core.inputs))
+        dropped = next(i for i in s.core.inputs if isinstance(i, LinkDropped))
+        assert dropped == LinkDropped(link=link, error="Server closed the connection")
 
 
 async def test_log_line_format(tmp_path: Path) -> None:
