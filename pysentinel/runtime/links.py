@@ -54,11 +54,11 @@ class _Link:
 
 def _reason(exc: BaseException) -> str:
     """A short error text like hiredis's ``errstr`` (``Connection refused``)."""
-    # trio wraps socket errors: BrokenResourceError (and some OSErrors) carry the real
-    # OSError as their cause.
+    # trio wraps socket errors: BrokenResourceError and the "all attempts to connect"
+    # OSError carry the real OSError (or a group of them) as their cause.
     while (
         isinstance(exc, OSError | trio.BrokenResourceError)
-        and isinstance(exc.__cause__, OSError)
+        and isinstance(exc.__cause__, OSError | BaseExceptionGroup)
         and not (isinstance(exc, OSError) and exc.errno)
     ):
         exc = exc.__cause__
