@@ -17,6 +17,7 @@ from pysentinel.config import SentinelConfig
 from pysentinel.core.effects import (
     Connect,
     Effect,
+    Emit,
     Exit,
     KillScript,
     Log,
@@ -115,6 +116,13 @@ class FakeCore:
                 Log(level=LogLevel.WARNING, text=argv[1].decode()),
                 *self._reply(client, Int(1)),
             ]
+        if name == b"EMIT":
+            emit = Emit(
+                level=LogLevel.from_name(argv[1].decode()),
+                type=argv[2].decode(),
+                payload=argv[3].decode(),
+            )
+            return [emit, *self._reply(client, Int(1))]
         if name == b"INPUTS":
             kinds = (
                 ClientConnected,

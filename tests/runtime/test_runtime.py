@@ -17,6 +17,7 @@ from pysentinel import resp
 from pysentinel.config import SentinelConfig
 from pysentinel.core.effects import PersistConfig
 from pysentinel.core.inputs import (
+    ClientCommand,
     ClientConnected,
     ClientDisconnected,
     LinkConnected,
@@ -30,6 +31,7 @@ from pysentinel.core.values import Error, Simple
 from pysentinel.runtime import driver
 from pysentinel.runtime.log import Logger, format_line
 from pysentinel.runtime.persist import persist
+from pysentinel.runtime.server import format_addr
 
 LINE = re.compile(r"^\d+:X \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d\.\d{3} [.\-*#] .*$")
 
@@ -346,3 +348,23 @@ async def test_server_protocol_errors_match_redis(tmp_path: Path, redis_port: in
         for data in DIFFERENTIAL:
             ours, theirs = await _exchange(s.port, data), await _exchange(redis_port, data)
             assert ours == theirs, data[:40]
+
+
+async def test_emit_logged_by_level_and_info_gets_process_stats(tmp_path: Path) -> None:
+    async with sentinel(tmp_path) as s:
+        c = await Client.open(s.port)
+        await c.call(b"EMIT", b"warning", b"+odown", b"master m 127.0.0.1 6379 #quorum 2/2")
+        await c.call(b"EMIT", b"verbose", b"+reboot", b"slave 1.2.3.4:5 1.2.3.4 5 @ m 1.1.1.1 1")
+        await c.call(b"INFO", b"server")
+        commands = [i for i in s.core.inputs if isinstance(i, ClientCommand)]
+        assert commands[-1].proc is not None and commands[-1].proc.pid == os.getpid()
+        assert commands[-1].proc.config_file == str(tmp_path / "s.conf")
+        assert commands[0].proc is None
+    texts = [line.split(" ", 5)[-1] for line in s.log.read_text().splitlines()]
+    assert "# +odown master m 127.0.0.1 6379 #quorum 2/2" in texts
+    assert "- +reboot slave 1.2.3.4:5 1.2.3.4 5 @ m 1.1.1.1 1" in texts
+
+
+def test_format_addr_ipv6() -> None:
+    assert format_addr(("::1", 6379, 0, 0)) == "[::1]:6379"
+    assert format_addr(("10.0.0.1", 1)) == "10.0.0.1:1"
