@@ -31,7 +31,6 @@ from typing import Protocol, TypeAlias
 
 import trio
 
-from pysentinel import resp
 from pysentinel.config import SentinelConfig
 from pysentinel.core.effects import (
     Close,
@@ -54,7 +53,12 @@ from pysentinel.runtime.links import Links
 from pysentinel.runtime.log import Logger
 from pysentinel.runtime.persist import persist
 from pysentinel.runtime.scripts import Scripts
-from pysentinel.runtime.server import ClientProtocolError, ProcessInfo, Server
+from pysentinel.runtime.server import (
+    ClientProtocolError,
+    ProcessInfo,
+    Server,
+    default_user_needs_auth,
+)
 
 __all__ = ["Core", "run_core", "run_sentinel"]
 
@@ -105,7 +109,11 @@ class _Runtime:
         self.send_event, self.events = trio.open_memory_channel[_Event](math.inf)
         self.links = Links(nursery, self._report)
         self.server = Server(
-            nursery, self._report, config.maxclients, ProcessInfo(config_path=config_path)
+            nursery,
+            self._report,
+            config.maxclients,
+            ProcessInfo(config_path=config_path),
+            auth_required=default_user_needs_auth(config.requirepass, config.users),
         )
         self.scripts = Scripts(nursery, self._report)
         # Lines the core already wrote, so shutdown does not write them twice.
@@ -136,7 +144,7 @@ class _Runtime:
                 case Send(link=link, argv=argv):
                     self.links.send(link, argv)
                 case Reply(client=client, value=value, proto=proto):
-                    self.server.reply(client, resp.encode(value, proto))
+                    self.server.reply(client, value, proto)
                 case Connect():
                     self.links.connect(effect)
                 case Close(link=link):
@@ -152,7 +160,7 @@ class _Runtime:
                 case PersistConfig(reply_to=client, proto=proto):
                     answer = persist(effect, self.config_path, self.logger)
                     if client is not None and answer is not None:
-                        self.server.reply(client, resp.encode(answer, proto))
+                        self.server.reply(client, answer, proto)
                 case RunScript():
                     self.scripts.run(effect)
                 case KillScript(script=script):
@@ -164,7 +172,7 @@ class _Runtime:
 
     def protocol_error(self, event: ClientProtocolError) -> None:
         """Answer ``-ERR Protocol error: ...`` and close that client only."""
-        self.server.reply(event.client, resp.encode(Error(f"ERR {event.text}"), 2))
+        self.server.reply(event.client, Error(f"ERR {event.text}"), 2)
         self.server.close(event.client)
 
     def shutdown_lines(self) -> None:

@@ -16,6 +16,7 @@ Rules of this module:
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import math
 import os
@@ -36,12 +37,14 @@ from pysentinel.core.inputs import (
     ProcessStats,
 )
 from pysentinel.core.types import ClientId
+from pysentinel.core.values import Map, Simple, Value
 
 __all__ = [
     "MAX_OUTPUT_BYTES",
     "ClientProtocolError",
     "ProcessInfo",
     "Server",
+    "default_user_needs_auth",
     "format_addr",
 ]
 
@@ -71,6 +74,34 @@ def format_addr(sockaddr: tuple[object, ...]) -> str:
     if ":" in host:
         return f"[{host}]:{port}"
     return f"{host}:{port}"
+
+
+def default_user_needs_auth(requirepass: str | None, users: tuple[tuple[str, ...], ...]) -> bool:
+    """Whether a new connection starts unauthenticated (redis's ``authRequired()``).
+
+    True when the default user has a password (``requirepass`` or a ``user default``
+    line without ``nopass``) or is disabled. Used only for the stricter request limits
+    before AUTH; ACL changes made at run time are not followed.
+    """
+    if requirepass:
+        return True
+    nopass, enabled = True, True
+    for rules in users:
+        if not rules or rules[0] != "default":
+            continue
+        for rule in rules[1:]:
+            lower = rule.lower()
+            if lower == "nopass":
+                nopass = True
+            elif lower in ("resetpass",) or rule[:1] in (">", "#"):
+                nopass = False
+            elif lower == "reset":
+                nopass, enabled = False, False
+            elif lower == "on":
+                enabled = True
+            elif lower == "off":
+                enabled = False
+    return not nopass or not enabled
 
 
 @attrs.frozen(kw_only=True)
@@ -105,6 +136,13 @@ class _Client:
     send: trio.MemorySendChannel[bytes | None]
     queued: int = 0
     closing: bool = False
+    #: Until AUTH (or HELLO ... AUTH) succeeds: redis's stricter request limits apply.
+    authenticated: bool = True
+    #: While unauthenticated: names of the commands still waiting for their reply. No
+    #: pushes reach an unauthenticated client, so replies match these in order.
+    pending: collections.deque[bytes] = attrs.Factory(collections.deque)
+    #: Set when the reply to the AUTH/HELLO the reader is waiting on was queued.
+    auth_settled: trio.Event | None = None
 
 
 class Server:
@@ -115,11 +153,19 @@ class Server:
         report: called (synchronously, never blocking) with every input.
         maxclients: connections beyond this many are refused with an error.
         process: facts attached to ``INFO`` commands as ``ProcessStats``.
+        auth_required: new clients start unauthenticated (see default_user_needs_auth).
     """
 
     def __init__(
-        self, nursery: trio.Nursery, report: Report, maxclients: int, process: ProcessInfo
+        self,
+        nursery: trio.Nursery,
+        report: Report,
+        maxclients: int,
+        process: ProcessInfo,
+        *,
+        auth_required: bool = False,
     ) -> None:
+        self._auth_required = auth_required
         self._nursery = nursery
         self._report = report
         self._maxclients = maxclients
@@ -153,11 +199,14 @@ class Server:
             self._nursery.start_soon(trio.serve_listeners, self._serve, [listener])
         return listeners
 
-    def reply(self, client_id: ClientId, data: bytes) -> None:
-        """Queue encoded bytes for ``client_id``; dropped if the client is gone."""
+    def reply(self, client_id: ClientId, value: Value, proto: int) -> None:
+        """Queue ``value`` for ``client_id`` in RESP ``proto``; dropped if the client is gone."""
         client = self._clients.get(client_id)
         if client is None or client.closing:
             return
+        if not client.authenticated and client.pending:
+            self._track_auth(client, value)
+        data = resp.encode(value, proto)
         client.queued += len(data)
         if client.queued > MAX_OUTPUT_BYTES:
             # The client stopped reading (a stuck subscriber): drop it, like redis.
@@ -165,6 +214,18 @@ class Server:
             client.send.send_nowait(None)
             return
         client.send.send_nowait(data)
+
+    @staticmethod
+    def _track_auth(client: _Client, value: Value) -> None:
+        # The reply to the oldest pending command of an unauthenticated client.
+        name = client.pending.popleft()
+        if (name == b"auth" and value == Simple("OK")) or (
+            name == b"hello" and isinstance(value, Map)
+        ):
+            client.authenticated = True
+            client.pending.clear()
+        if name in (b"auth", b"hello") and client.auth_settled is not None:
+            client.auth_settled.set()
 
     def close(self, client_id: ClientId) -> None:
         """Close ``client_id`` after the bytes already queued for it are written."""
@@ -190,7 +251,7 @@ class Server:
             client_id = ClientId(self._next_id)
             self._next_id += 1
             send, receive = trio.open_memory_channel[bytes | None](math.inf)
-            client = _Client(send=send)
+            client = _Client(send=send, authenticated=not self._auth_required)
             self._clients[client_id] = client
             sock = stream.socket
             self._report(
@@ -204,7 +265,7 @@ class Server:
             try:
                 async with trio.open_nursery() as nursery:
                     nursery.start_soon(self._write, stream, client, receive, nursery.cancel_scope)
-                    await self._read(stream, client_id)
+                    await self._read(stream, client_id, client)
                     # The peer closed its side: stop writing too.
                     nursery.cancel_scope.cancel()
             except* (OSError, trio.BrokenResourceError, trio.ClosedResourceError):
@@ -213,8 +274,8 @@ class Server:
                 del self._clients[client_id]
                 self._report(ClientDisconnected(client=client_id))
 
-    async def _read(self, stream: trio.SocketStream, client_id: ClientId) -> None:
-        parser = resp.RequestParser()
+    async def _read(self, stream: trio.SocketStream, client_id: ClientId, client: _Client) -> None:
+        parser = resp.RequestParser(auth_required=not client.authenticated)
         while True:
             data = await stream.receive_some(_READ_SIZE)
             if not data:
@@ -222,8 +283,22 @@ class Server:
             parser.feed(data)
             try:
                 while (argv := parser.next_command()) is not None:
-                    proc = self._process.stats() if argv[0].lower() == b"info" else None
+                    name = argv[0].lower()
+                    proc = self._process.stats() if name == b"info" else None
+                    if client.authenticated:
+                        self._report(ClientCommand(client=client_id, argv=argv, proc=proc))
+                        continue
+                    # Before AUTH, redis parses the next command only after running this
+                    # one, so a successful AUTH lifts the limits for the rest of the
+                    # pipeline: wait for the AUTH/HELLO reply before parsing on.
+                    client.pending.append(name)
+                    if name in (b"auth", b"hello"):
+                        client.auth_settled = trio.Event()
                     self._report(ClientCommand(client=client_id, argv=argv, proc=proc))
+                    if client.auth_settled is not None:
+                        await client.auth_settled.wait()
+                        client.auth_settled = None
+                        parser.auth_required = not client.authenticated
             except resp.ProtocolError as exc:
                 self._report(ClientProtocolError(client=client_id, text=str(exc)))
                 # Stop reading; the writer closes the connection once the driver has

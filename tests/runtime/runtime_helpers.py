@@ -116,6 +116,9 @@ class FakeCore:
                 Log(level=LogLevel.WARNING, text=argv[1].decode()),
                 *self._reply(client, Int(1)),
             ]
+        if name == b"AUTH":
+            ok = argv[-1] == (self.config.requirepass or "").encode()
+            return self._reply(client, Simple("OK") if ok else Error("WRONGPASS invalid"))
         if name == b"EMIT":
             emit = Emit(
                 level=LogLevel.from_name(argv[1].decode()),

@@ -27,11 +27,11 @@ from pysentinel.core.inputs import (
     ScriptStarted,
 )
 from pysentinel.core.types import ClientId, LogLevel
-from pysentinel.core.values import Error, Simple
+from pysentinel.core.values import Error, ErrorReply, Simple
 from pysentinel.runtime import driver
 from pysentinel.runtime.log import Logger, format_line
 from pysentinel.runtime.persist import persist
-from pysentinel.runtime.server import format_addr
+from pysentinel.runtime.server import default_user_needs_auth, format_addr
 
 LINE = re.compile(r"^\d+:X \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d\.\d{3} [.\-*#] .*$")
 
@@ -368,3 +368,32 @@ async def test_emit_logged_by_level_and_info_gets_process_stats(tmp_path: Path) 
 def test_format_addr_ipv6() -> None:
     assert format_addr(("::1", 6379, 0, 0)) == "[::1]:6379"
     assert format_addr(("10.0.0.1", 1)) == "10.0.0.1:1"
+
+
+def test_default_user_needs_auth() -> None:
+    assert not default_user_needs_auth(None, ())
+    assert default_user_needs_auth("pw", ())
+    assert default_user_needs_auth(None, (("default", "on", ">pw", "~*"),))
+    assert not default_user_needs_auth(None, (("default", "on", ">pw", "nopass"),))
+    assert default_user_needs_auth(None, (("default", "off", "nopass"),))
+    assert not default_user_needs_auth(None, (("alice", "on", ">pw"),))
+
+
+async def test_server_unauthenticated_limits(tmp_path: Path) -> None:
+    async with sentinel(tmp_path, requirepass="secret") as s:
+        c = await Client.open(s.port)
+        await c.stream.send_all(b"*11\r\n")
+        assert await c.read_all() == b"-ERR Protocol error: unauthenticated multibulk length\r\n"
+        c = await Client.open(s.port)
+        await c.stream.send_all(b"*2\r\n$4\r\nECHO\r\n$16385\r\n")
+        assert await c.read_all() == b"-ERR Protocol error: unauthenticated bulk length\r\n"
+        # A wrong password keeps the limits; a right one lifts them for the rest of
+        # the same pipeline, as redis parses after running AUTH.
+        c = await Client.open(s.port)
+        big = resp.pack_command((b"ECHO", b"y" * 20000))
+        await c.stream.send_all(
+            resp.pack_command((b"AUTH", b"nope")) + resp.pack_command((b"AUTH", b"secret")) + big
+        )
+        assert await c.read() == ErrorReply("WRONGPASS invalid")
+        assert await c.read() == b"OK"
+        assert await c.read() == b"y" * 20000
