@@ -64,9 +64,6 @@ DEFAULT_DOWN_AFTER_MS: int = 30_000
 DEFAULT_FAILOVER_TIMEOUT_MS: int = 180_000
 #: SENTINEL_DEFAULT_PARALLEL_SYNCS.
 DEFAULT_PARALLEL_SYNCS: Final = 1
-#: The generic (redis-server) default port; sentinel overrides it with 26379, so a
-#: rewrite always writes ``port`` (spec §2.8).
-_GENERIC_DEFAULT_PORT: Final = 6379
 #: CONFIG_RUN_ID_SIZE: length of a ``sentinel myid``.
 _RUN_ID_SIZE: Final = 40
 
@@ -951,7 +948,11 @@ def _yn(flag: bool) -> str:
 
 def _rewrite_generic(state: _Rewrite, config: SentinelConfig) -> None:
     """The generic lines we model, each forced when it differs from redis's default."""
-    state.write("port", f"port {config.port}", force=config.port != _GENERIC_DEFAULT_PORT)
+    # redis compares port and protected-mode with the *generic* defaults (6379, yes)
+    # although sentinel's are 26379 and no, so a sentinel on port 6379 or with
+    # protected mode on would silently lose the setting on restart. We always write
+    # both (docs/deviations.md); for every other value the output is the same.
+    state.write("port", f"port {config.port}", force=True)
     if config.bind:
         state.write("bind", "bind " + " ".join(config.bind), force=True)
     else:
@@ -983,7 +984,7 @@ def _rewrite_generic(state: _Rewrite, config: SentinelConfig) -> None:
     state.write(
         "protected-mode",
         f"protected-mode {_yn(config.protected_mode)}",
-        force=not config.protected_mode,
+        force=True,
     )
     # rewriteConfigUserOption: with an aclfile the users live there.
     state.mark("user")
