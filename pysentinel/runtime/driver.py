@@ -108,12 +108,14 @@ class _Runtime:
         self.exit_code: int | None = None
         self.send_event, self.events = trio.open_memory_channel[_Event](math.inf)
         self.links = Links(nursery, self._report)
+        needs_auth = default_user_needs_auth(config.requirepass, config.users)
         self.server = Server(
             nursery,
             self._report,
             config.maxclients,
             ProcessInfo(config_path=config_path),
-            auth_required=default_user_needs_auth(config.requirepass, config.users),
+            auth_required=needs_auth,
+            protected=config.protected_mode and not needs_auth,
         )
         self.scripts = Scripts(nursery, self._report)
         # Lines the core already wrote, so shutdown does not write them twice.

@@ -46,6 +46,7 @@ __all__ = [
     "Server",
     "default_user_needs_auth",
     "format_addr",
+    "is_loopback",
 ]
 
 #: Bytes that may wait unsent for one client before we drop it. This is redis's hard
@@ -55,6 +56,27 @@ MAX_OUTPUT_BYTES = 32 * 1024 * 1024
 _READ_SIZE = 16 * 1024  # PROTO_IOBUF_LEN
 
 _MAX_CLIENTS_REPLY = b"-ERR max number of clients reached\r\n"
+# clientAcceptHandler's text in 7.0.15, typo ("Setup a an") included.
+_DENIED_REPLY = (
+    b"-DENIED Redis is running in protected mode because protected mode is enabled and no "
+    b"password is set for the default user. In this mode connections are only accepted "
+    b"from the loopback interface. If you want to connect from external computers to Redis "
+    b"you may adopt one of the following solutions: 1) Just disable protected mode sending "
+    b"the command 'CONFIG SET protected-mode no' from the loopback interface by connecting "
+    b"to Redis from the same host the server is running, however MAKE SURE Redis is not "
+    b"publicly accessible from internet if you do so. Use CONFIG REWRITE to make this "
+    b"change permanent. 2) Alternatively you can just disable the protected mode by editing "
+    b"the Redis configuration file, and setting the protected mode option to 'no', and then "
+    b"restarting the server. 3) If you started the server manually just for testing, "
+    b"restart it with the '--protected-mode no' option. 4) Setup a an authentication "
+    b"password for the default user. NOTE: You only need to do one of the above things in "
+    b"order for the server to start accepting connections from the outside.\r\n"
+)
+
+
+def is_loopback(host: str) -> bool:
+    """redis's connIsLocal() for TCP: the peer address is ``127.*`` or ``::1``."""
+    return host.startswith("127.") or host == "::1"
 
 
 @attrs.frozen(kw_only=True)
@@ -154,6 +176,9 @@ class Server:
         maxclients: connections beyond this many are refused with an error.
         process: facts attached to ``INFO`` commands as ``ProcessStats``.
         auth_required: new clients start unauthenticated (see default_user_needs_auth).
+        protected: protected mode is on and the default user has no password: only
+            loopback clients are served, others get redis's ``-DENIED ...`` and are closed.
+            (7.0.15 applies this whatever ``bind`` says; checked against redis-server.)
     """
 
     def __init__(
@@ -164,8 +189,10 @@ class Server:
         process: ProcessInfo,
         *,
         auth_required: bool = False,
+        protected: bool = False,
     ) -> None:
         self._auth_required = auth_required
+        self._protected = protected
         self._nursery = nursery
         self._report = report
         self._maxclients = maxclients
@@ -242,11 +269,16 @@ class Server:
 
     async def _serve(self, stream: trio.SocketStream) -> None:
         async with stream:
+            refusal = None
             if len(self._clients) >= self._maxclients:
+                refusal = _MAX_CLIENTS_REPLY
+            elif self._protected and not is_loopback(str(stream.socket.getpeername()[0])):
+                refusal = _DENIED_REPLY
+            if refusal is not None:
                 with contextlib.suppress(
                     OSError, trio.BrokenResourceError, trio.ClosedResourceError
                 ):
-                    await stream.send_all(_MAX_CLIENTS_REPLY)
+                    await stream.send_all(refusal)
                 return
             client_id = ClientId(self._next_id)
             self._next_id += 1

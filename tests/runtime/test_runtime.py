@@ -47,12 +47,12 @@ class Running:
 @asynccontextmanager
 async def sentinel(tmp_path: Path, **options: object) -> AsyncIterator[Running]:
     log = tmp_path / "sentinel.log"
+    settings: dict[str, object] = {"bind": ("127.0.0.1",), **options}
     config = SentinelConfig(
         port=free_port(),
-        bind=("127.0.0.1",),
         logfile=str(log),
         loglevel=LogLevel.DEBUG,
-        **options,  # type: ignore[arg-type]
+        **settings,  # type: ignore[arg-type]
     )
     core = FakeCore(config)
     result: list[int] = []
@@ -397,3 +397,31 @@ async def test_server_unauthenticated_limits(tmp_path: Path) -> None:
         assert await c.read() == ErrorReply("WRONGPASS invalid")
         assert await c.read() == b"OK"
         assert await c.read() == b"y" * 20000
+
+
+def _external_ip() -> str | None:
+    """A non-loopback IPv4 address of this machine, if it has one."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("192.0.2.1", 9))  # no packet is sent for a UDP connect
+        except OSError:
+            return None
+        host: str = s.getsockname()[0]
+    return None if host.startswith("127.") else host
+
+
+async def test_server_protected_mode(tmp_path: Path) -> None:
+    async with sentinel(tmp_path, bind=(), protected_mode=True) as s:
+        local = await Client.open(s.port)
+        assert await local.call(b"PING") == b"PONG"
+        host = _external_ip()
+        assert host is not None, "the protected-mode test needs a non-loopback address"
+        remote = Client(await trio.open_tcp_stream(host, s.port))
+        out = await remote.read_all()
+        assert out.startswith(b"-DENIED Redis is running in protected mode because")
+        assert out.endswith(b"to start accepting connections from the outside.\r\n")
+    async with sentinel(tmp_path, bind=(), protected_mode=True, requirepass="pw") as s:
+        remote = Client(await trio.open_tcp_stream(host, s.port))
+        assert await remote.call(b"AUTH", b"pw") == b"OK"
