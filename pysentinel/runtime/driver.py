@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol, TypeAlias
 
+import attrs
 import trio
 
 from pysentinel.config import SentinelConfig
@@ -64,6 +65,8 @@ __all__ = ["Core", "run_core", "run_sentinel"]
 
 #: Exit status of a sentinel killed by SENTINEL SIMULATE-FAILURE (spec T31).
 SIMULATED_CRASH_EXIT_CODE = 99
+#: redis's CONFIG_DEFAULT_PID_FILE, used by ``daemonize yes`` without ``pidfile``.
+DEFAULT_PIDFILE = "/var/run/redis.pid"
 #: Inputs handled back to back before the loop yields to the socket tasks.
 _BATCH = 64
 
@@ -337,6 +340,9 @@ def run_sentinel(config: SentinelConfig, config_path: str) -> int:
     if config.daemonize:
         daemonize()
     logger.log(LogLevel.NOTICE, f"Running mode=sentinel, port={config.port}.")
+    if config.daemonize and not config.pidfile:
+        # createPidFile(): a daemon always gets a pid file, by default this one.
+        config = attrs.evolve(config, pidfile=DEFAULT_PIDFILE)
     if config.pidfile:
         write_pidfile(config.pidfile)
     core = factory(config, random.Random())

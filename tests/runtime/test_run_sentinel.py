@@ -95,7 +95,8 @@ def test_run_sentinel_daemonize(tmp_path: Path) -> None:
         _wait(lambda: "fake core started" in log.read_text(), "daemon start")
         os.kill(daemon_pid, signal.SIGTERM)
         _wait(lambda: not pidfile.exists(), "daemon exit")
+        # The pid file goes just before the last line is written.
+        _wait(lambda: _texts(log)[-1] == "Sentinel is now ready to exit, bye bye...", "bye")
     finally:
         if pidfile.exists():
             os.kill(daemon_pid, signal.SIGKILL)
-    assert _texts(log)[-1] == "Sentinel is now ready to exit, bye bye..."
