@@ -1087,7 +1087,16 @@ def render(config: SentinelConfig) -> str:
 
 
 def _umask() -> int:
-    # There is no way to read the umask without setting it; we put it straight back.
+    """The process umask, read without changing it where the OS allows."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    # Elsewhere the only way is to set it and put it straight back (racy with
+    # threads creating files at the same moment).
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
