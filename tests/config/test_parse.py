@@ -323,3 +323,13 @@ def test_parse_relative_dir_follows_previous_dir(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     config = parse(f"dir {tmp_path}\ndir sub\n", cwd=os.sep)
     assert config.dir == str(tmp_path / "sub")
+
+
+@pytest.mark.parametrize("name", ["sentinel.conf", "sentinel-full.conf"])
+def test_load_shipped_examples(name: str) -> None:
+    path = Path(__file__).parents[2] / "examples" / name
+    config = load(str(path))
+    (master,) = config.masters
+    assert master.name == "mymaster"
+    assert master.addr == Addr("127.0.0.1", 6379)
+    assert master.quorum == 2
