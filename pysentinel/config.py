@@ -29,8 +29,9 @@ import errno as errno_mod
 import glob
 import hashlib
 import os
+import secrets
 import socket
-import tempfile
+import string
 from collections.abc import Iterable, Sequence
 from typing import Final
 
@@ -1102,6 +1103,20 @@ def _umask() -> int:
     return mask
 
 
+_TEMP_CHARS: Final = string.ascii_letters + string.digits
+
+
+def _create_temp(path: str) -> tuple[int, str]:
+    """``mkstemp("<path>.XXXXXX")``: a new file, mode 0600, six random characters."""
+    for _ in range(100):
+        tmp = path + "." + "".join(secrets.choice(_TEMP_CHARS) for _ in range(6))
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno_mod.EEXIST, os.strerror(errno_mod.EEXIST), path)
+
+
 def write_atomic(path: str, data: bytes) -> None:
     """Replace the file at ``path`` with ``data``; a crash leaves the old or the new file.
 
@@ -1113,7 +1128,7 @@ def write_atomic(path: str, data: bytes) -> None:
         OSError: nothing was replaced; the temporary file is removed.
     """
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".", suffix="", dir=directory)
+    fd, tmp = _create_temp(os.path.join(directory, os.path.basename(path)))
     try:
         try:
             view = memoryview(data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -250,7 +251,7 @@ def test_write_atomic_failure_leaves_old_file_and_no_temp(
         cfg.write_atomic(str(path), b"new\n")
     assert path.read_bytes() == b"old\n"
     assert len(seen) == 1
-    assert seen[0].startswith("sentinel.conf.")
+    assert re.fullmatch(r"sentinel\.conf\.[A-Za-z0-9]{6}", seen[0])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sentinel.conf"]
 
 
