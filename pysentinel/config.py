@@ -532,6 +532,8 @@ class _Loader:
             self.generic[name] = () if values == ("",) else values
         elif name == "dir":
             target = self._path(value)
+            if not value:  # chdir("") fails with ENOENT
+                raise line.error(os.strerror(errno_mod.ENOENT))
             if not os.path.isdir(target):
                 code = errno_mod.ENOTDIR if os.path.exists(target) else errno_mod.ENOENT
                 raise line.error(os.strerror(code))

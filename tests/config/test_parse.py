@@ -99,6 +99,8 @@ ERRORS = [
         "argument(s) must be one of the following: debug, verbose, notice, warning",
     ),
     ("dir /nonexistent-dir-for-test", 1, "No such file or directory"),
+    ('dir ""', 1, "No such file or directory"),
+    ("dir /etc/hostname", 1, "Not a directory"),
     ("bind " + " ".join(["127.0.0.1"] * 17), 1, "Too many bind addresses specified."),
     ('# c\n\nport "1', 3, "Unbalanced quotes in configuration line"),
 ]
