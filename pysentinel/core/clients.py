@@ -253,6 +253,9 @@ class ClientRegistry:
             fd=event.fd,
             created=now,
             last_interaction=now,
+            # redis's createClient(): a client starts authenticated when the default
+            # user needs no password at that moment; a later password doesn't undo it.
+            authenticated=not self.acl.auth_required(),
         )
         return []
 
