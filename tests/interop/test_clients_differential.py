@@ -25,7 +25,7 @@ from pysentinel import resp
 from pysentinel.core.types import ClientId
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "core"))
-from clients_fakes import Harness, encode_replies  # noqa: E402
+from clients_fakes import Harness, encode_replies
 
 _DEADLINE_S = 10.0
 
@@ -428,6 +428,6 @@ def test_clients_differential_client_list_fields_and_command_list(sentinel_port:
     def entry(info: object) -> str:
         # Subcommands come in the hash table's order too.
         assert isinstance(info, list)
-        return repr(info[:9] + [sorted(entry(sub) for sub in info[9])])
+        return repr([*info[:9], sorted(entry(sub) for sub in info[9])])
 
     assert sorted(map(entry, our_all)) == sorted(map(entry, real_all))
