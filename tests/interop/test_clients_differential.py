@@ -431,3 +431,33 @@ def test_clients_differential_client_list_fields_and_command_list(sentinel_port:
         return repr([*info[:9], sorted(entry(sub) for sub in info[9])])
 
     assert sorted(map(entry, our_all)) == sorted(map(entry, real_all))
+
+
+_PATTERNS = (
+    "*",
+    "c*",
+    "C*",
+    "client|*",
+    "*|*id*",
+    "?ing",
+    "p[iu]*",
+    "p[^i]*",
+    "[a-c]*",
+    "[c-a]*",
+    "*[",
+    "s*l|*",
+    "\\c*",
+    "a[c",
+    "*e*e*",
+    "sentinel|[!m]*",
+)
+
+
+@pytest.mark.interop
+def test_clients_differential_glob_via_command_list_pattern(sentinel_port: int) -> None:
+    # COMMAND LIST FILTERBY PATTERN runs redis's stringmatchlen (nocase) over the
+    # command names: a window onto the real matcher.
+    h = Harness()
+    pair = Pair(h, sentinel_port)
+    for pattern in _PATTERNS:
+        pair.same_unordered("COMMAND", "LIST", "FILTERBY", "PATTERN", pattern)
