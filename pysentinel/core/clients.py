@@ -52,6 +52,7 @@ from pysentinel.core.values import (
     NULL,
     Array,
     Bulk,
+    Double,
     Error,
     Int,
     Map,
@@ -62,7 +63,7 @@ from pysentinel.core.values import (
     Verbatim,
 )
 
-__all__ = ["ClientRegistry", "ClientState"]
+__all__ = ["AclLogEntry", "ClientRegistry", "ClientState"]
 
 HELLO_CHANNEL: Final = b"__sentinel__:hello"
 OK: Final = Simple("OK")
@@ -99,6 +100,11 @@ _SUBSCRIBED_ALLOWED: Final = frozenset(
 )
 _PREVIEW_MAX: Final = 128
 _CLIENT_TYPES: Final = ("normal", "master", "replica", "slave", "pubsub")
+#: ACL LOG: max entries (acllog-max-len default), entries scanned for grouping, and how
+#: recent a similar entry must be to be grouped (ACL_LOG_GROUPING_MAX_TIME_DELTA).
+_ACL_LOG_MAX_LEN: Final = 128
+_ACL_LOG_SCAN: Final = 10
+_ACL_LOG_GROUPING_MS: Final = 60_000
 
 
 class ReplyMode(enum.Enum):
@@ -110,6 +116,19 @@ class ReplyMode(enum.Enum):
     SKIP_NEXT = "skip-next"
     #: The command now running is the one whose reply is skipped.
     SKIP = "skip"
+
+
+@attrs.define(eq=False)
+class AclLogEntry:
+    """One ``ACL LOG`` entry (redis's ``ACLLogEntry``)."""
+
+    reason: str
+    object: str
+    username: str
+    ctime: Millis
+    client_info: str
+    count: int = 1
+    context: str = "toplevel"
 
 
 @attrs.define(eq=False)
@@ -230,6 +249,8 @@ class ClientRegistry:
     total_connections: int = attrs.field(init=False, default=0)
     total_commands: int = attrs.field(init=False, default=0)
     total_errors: int = attrs.field(init=False, default=0)
+    #: ``ACL LOG`` entries, newest first.
+    acl_log: list[AclLogEntry] = attrs.field(init=False, factory=list)
 
     def __attrs_post_init__(self) -> None:
         self.acl = Acl.from_config(self.config.requirepass, self.config.users)
@@ -318,11 +339,14 @@ class ClientRegistry:
             return self._reply(client, Error(_NOAUTH))
         user = self._user(client)
         if not user.can_run(spec):
+            self.acl_log_add(client, "command", spec.fullname, client.user, now)
             return self._reply(
                 client,
                 Error(f"NOPERM this user has no permissions to run the '{spec.fullname}' command"),
             )
-        if not self._channels_allowed(user, spec, argv):
+        denied = self._denied_channel(user, spec, argv)
+        if denied is not None:
+            self.acl_log_add(client, "channel", _text(denied), client.user, now)
             return self._reply(
                 client,
                 Error(
@@ -348,13 +372,39 @@ class ClientRegistry:
         return not client.authenticated and self.acl.auth_required()
 
     @staticmethod
-    def _channels_allowed(user: User, spec: CommandSpec, argv: tuple[bytes, ...]) -> bool:
+    def _denied_channel(user: User, spec: CommandSpec, argv: tuple[bytes, ...]) -> bytes | None:
+        """The first channel argument ``user`` may not use, if any (ACLCheckAllPerm())."""
         if spec.fullname in ("subscribe", "publish"):
             names = argv[1:2] if spec.fullname == "publish" else argv[1:]
-            return all(user.can_access_channel(ch, is_pattern=False) for ch in names)
-        if spec.fullname == "psubscribe":
-            return all(user.can_access_channel(p, is_pattern=True) for p in argv[1:])
-        return True
+            for ch in names:
+                if not user.can_access_channel(ch, is_pattern=False):
+                    return ch
+        elif spec.fullname == "psubscribe":
+            for pattern in argv[1:]:
+                if not user.can_access_channel(pattern, is_pattern=True):
+                    return pattern
+        return None
+
+    def acl_log_add(
+        self, client: ClientState, reason: str, obj: str, username: str, now: Millis
+    ) -> None:
+        """Record a denial in ``ACL LOG``, grouping it with a recent similar entry.
+
+        Mirrors addACLLogEntry().
+        """
+        info = self.client_line(client, now)
+        for entry in self.acl_log[:_ACL_LOG_SCAN]:
+            same = (entry.reason, entry.object, entry.username) == (reason, obj, username)
+            if same and now - entry.ctime < _ACL_LOG_GROUPING_MS:
+                entry.count += 1
+                entry.ctime = now
+                entry.client_info = info
+                return
+        self.acl_log.insert(
+            0,
+            AclLogEntry(reason=reason, object=obj, username=username, ctime=now, client_info=info),
+        )
+        del self.acl_log[_ACL_LOG_MAX_LEN:]
 
     def _reply(self, client: ClientState, value: Value) -> list[Effect]:
         if isinstance(value, Error):
@@ -611,15 +661,24 @@ def _auth(
         username, password = b"default", argv[1]
     else:
         username, password = argv[1], argv[2]
-    if not _authenticate(reg, c, username, password):
+    if not _authenticate(reg, c, argv, username, password, now=now):
         return reg._reply(c, Error(_WRONGPASS))
     return reg._reply(c, OK)
 
 
-def _authenticate(reg: ClientRegistry, c: ClientState, username: bytes, password: bytes) -> bool:
-    """Mirrors ACLAuthenticateUser()."""
+def _authenticate(
+    reg: ClientRegistry,
+    c: ClientState,
+    argv: tuple[bytes, ...],
+    username: bytes,
+    password: bytes,
+    *,
+    now: Millis,
+) -> bool:
+    """Mirrors ACLAuthenticateUser() (failures go to ACL LOG)."""
     user = reg.acl.get(username)
     if user is None or not user.check_password(password):
+        reg.acl_log_add(c, "auth", _text(argv[0]), _text(username), now)
         return False
     c.user = user.name
     c.authenticated = True
@@ -653,7 +712,7 @@ def _hello(
             j += 2
         else:
             return reg._reply(c, _err(f"ERR Syntax error in HELLO option '{_text(argv[j])}'"))
-    if credentials is not None and not _authenticate(reg, c, *credentials):
+    if credentials is not None and not _authenticate(reg, c, argv, *credentials, now=now):
         return reg._reply(c, Error(_WRONGPASS))
     if reg._auth_required(c):
         return reg._reply(c, Error(_HELLO_NOAUTH))
@@ -1061,10 +1120,44 @@ def _acl_dryrun(
     if not user.can_run(spec):
         text = f"This user has no permissions to run the '{spec.fullname}' command"
         return reg._reply(c, Bulk(text.encode()))
-    if not ClientRegistry._channels_allowed(user, spec, argv[3:]):
+    if ClientRegistry._denied_channel(user, spec, argv[3:]) is not None:
         text = "This user has no permissions to access one of the channels used as arguments"
         return reg._reply(c, Bulk(text.encode()))
     return reg._reply(c, OK)
+
+
+def _acl_log(
+    reg: ClientRegistry, c: ClientState, argv: tuple[bytes, ...], ev: ClientCommand, now: Millis
+) -> list[Effect]:
+    count = 10
+    if len(argv) > 3:
+        return reg._reply(
+            c, Error("ERR unknown subcommand or wrong number of arguments for 'LOG'. Try ACL HELP.")
+        )
+    if len(argv) == 3:
+        if _text(argv[2]).lower() == "reset":
+            reg.acl_log.clear()
+            return reg._reply(c, OK)
+        parsed = _parse_int(argv[2])
+        if parsed is None:
+            return reg._reply(c, Error(_NOT_INT))
+        count = parsed
+    entries: list[Value] = []
+    for entry in reg.acl_log[: max(count, 0)]:
+        entries.append(
+            Map(
+                (
+                    (Bulk(b"count"), Int(entry.count)),
+                    (Bulk(b"reason"), Bulk(entry.reason.encode())),
+                    (Bulk(b"context"), Bulk(entry.context.encode())),
+                    (Bulk(b"object"), Bulk(entry.object.encode())),
+                    (Bulk(b"username"), Bulk(entry.username.encode())),
+                    (Bulk(b"age-seconds"), Double((now - entry.ctime) / 1000)),
+                    (Bulk(b"client-info"), Bulk(entry.client_info.encode())),
+                )
+            )
+        )
+    return reg._reply(c, Array(tuple(entries)))
 
 
 def _acl_no_file(
@@ -1083,6 +1176,7 @@ _ACL_HANDLERS: Final[dict[str, Handler]] = {
     "cat": _acl_cat,
     "genpass": _acl_genpass,
     "dryrun": _acl_dryrun,
+    "log": _acl_log,
     "load": _acl_no_file,
     "save": _acl_no_file,
 }

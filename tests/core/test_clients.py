@@ -12,7 +12,7 @@ from pysentinel.config import SentinelConfig
 from pysentinel.core.effects import CloseClient, Exit, Log, Reply
 from pysentinel.core.inputs import ClientCommand, ProcessStats
 from pysentinel.core.types import ClientId, LogLevel, Millis
-from pysentinel.core.values import NULL, Array, Bulk, Error, Int, Push, Simple
+from pysentinel.core.values import NULL, Array, Bulk, Double, Error, Int, Push, Simple
 
 
 def _values(effects: list[object]) -> list[object]:
@@ -543,7 +543,6 @@ def test_clients_acl_subcommands() -> None:
     assert h.wire(c, "ACL", "LOAD").startswith(
         b"-ERR This Redis instance is not configured to use an ACL file."
     )
-    assert h.wire(c, "ACL", "LOG") == b"-ERR ACL LOG is not supported by pysentinel\r\n"
 
 
 def test_clients_acl_genpass_is_deterministic_per_seed() -> None:
@@ -631,3 +630,42 @@ def test_clients_error_values_are_single_line() -> None:
     assert _values(h.run(c, "CLIENT", "GETNAME")) == [NULL]
     push = _values(h.run(c, "SUBSCRIBE", "z"))[0]
     assert push == Push((Bulk(b"subscribe"), Bulk(b"z"), Int(1)))
+
+
+def test_clients_acl_log_records_and_groups_denials() -> None:
+    h = Harness()
+    admin = h.connect("127.0.0.1:1")
+    h.run(admin, "ACL", "SETUSER", "u", "on", ">pw", "+ping", "+subscribe", "&ok")
+    c = h.connect("127.0.0.1:2")
+    h.run(c, "auth", "nob", "x")
+    h.run(c, "AUTH", "u", "pw")
+    h.run(c, "INFO")
+    h.now = Millis(h.now + 1_500)
+    h.run(c, "INFO")
+    h.run(c, "SUBSCRIBE", "ok", "bad")
+    h.now = Millis(h.now + 500)
+    log = _values(h.run(admin, "ACL", "LOG"))[0]
+    assert isinstance(log, Array)
+    rows = [{k.data.decode(): v for k, v in entry.items} for entry in log.items]  # type: ignore[union-attr]
+    assert [(r["reason"], r["object"], r["username"], r["count"]) for r in rows] == [
+        (Bulk(b"channel"), Bulk(b"bad"), Bulk(b"u"), Int(1)),
+        (Bulk(b"command"), Bulk(b"info"), Bulk(b"u"), Int(2)),
+        (Bulk(b"auth"), Bulk(b"auth"), Bulk(b"nob"), Int(1)),
+    ]
+    assert rows[1]["age-seconds"] == Double(0.5)
+    assert rows[1]["context"] == Bulk(b"toplevel")
+    info = rows[2]["client-info"]
+    assert isinstance(info, Bulk) and b" cmd=auth user=default " in info.data
+    assert encode_replies(h.run(admin, "ACL", "LOG", "1"), admin).startswith(b"*1\r\n*14\r\n")
+    assert h.wire(admin, "ACL", "LOG", "-1") == b"*0\r\n"
+    assert h.wire(admin, "ACL", "LOG", "x") == b"-ERR value is not an integer or out of range\r\n"
+    assert h.wire(admin, "ACL", "LOG", "1", "2") == (
+        b"-ERR unknown subcommand or wrong number of arguments for 'LOG'. Try ACL HELP.\r\n"
+    )
+    assert h.wire(admin, "ACL", "LOG", "reset") == b"+OK\r\n"
+    assert h.wire(admin, "ACL", "LOG") == b"*0\r\n"
+    # Entries older than 60 s are not grouped; the log keeps 128 entries.
+    for _ in range(130):
+        h.now = Millis(h.now + 60_000)
+        h.run(c, "INFO")
+    assert len(h.reg.acl_log) == 128
