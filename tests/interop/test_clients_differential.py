@@ -354,10 +354,30 @@ def test_clients_differential_auth_and_acl_checks(sentinel_port: int) -> None:
     third = Pair(h, sentinel_port, via=admin)
     third.same("HELLO", "2", "AUTH", "default", "pw")
     third.same("ACL", "SETUSER", "default", "nopass")
+    # ACL LOG saw the same denials (client-info and age are live values).
+    ours_log = _frames(encode_replies(h.run(third.cid, "ACL", "LOG"), third.cid))[0]
+    third.real.send((b"ACL", b"LOG"))
+    real_log = third.real.read_frame()
+    assert isinstance(ours_log, list) and isinstance(real_log, list)
+
+    def core(entries: list[list[object]]) -> list[list[object]]:
+        return [entry[:10] for entry in entries]
+
+    assert len(ours_log) >= 4
+    assert core(ours_log) == core(real_log)
     third.same("CLIENT", "KILL", "USER", "bob")
     third.real.close()
     admin.real.close()
     other.real.close()
+
+
+def _frames(data: bytes) -> list[object]:
+    reader = hiredis.Reader()
+    reader.feed(data)
+    out: list[object] = []
+    while (frame := reader.gets()) is not False:
+        out.append(frame)
+    return out
 
 
 def _keys(text: bytes) -> list[str]:
