@@ -209,6 +209,10 @@ class Instance:
     #: Last time we published a hello to it (or creation).
     last_pub_time: Millis = NEVER
     sdown_since: Millis | None = None
+    #: When the most recent SDOWN episode began, kept after it ends (sentinel.c's
+    #: ``s_down_since_time``, which -sdown does not clear); 0 = never. The
+    #: convert-to-replica and fix-replica-config guards of spec §5.6 read it.
+    last_sdown_start: Millis = NEVER
     #: Last INFO reply; 0 = never (``info-refresh`` shows 0 then).
     info_refresh: Millis = NEVER
     role_reported: Role = Role.MASTER
