@@ -919,7 +919,51 @@ def _client_unblock(
     return reg._reply(c, Int(0))
 
 
+def _client_unpause(
+    reg: ClientRegistry, c: ClientState, argv: tuple[bytes, ...], ev: ClientCommand, now: Millis
+) -> list[Effect]:
+    # Nothing is ever paused here (see _client_pause), so there is nothing to undo.
+    return reg._reply(c, OK)
+
+
+def _client_pause(
+    reg: ClientRegistry, c: ClientState, argv: tuple[bytes, ...], ev: ClientCommand, now: Millis
+) -> list[Effect]:
+    timeout = _parse_int(argv[2])
+    if timeout is None:
+        return reg._reply(c, Error("ERR timeout is not an integer or out of range"))
+    if timeout < 0:
+        return reg._reply(c, Error("ERR timeout is negative"))
+    mode = "all"
+    if len(argv) == 4:
+        mode = _text(argv[3]).lower()
+        if mode not in ("write", "all"):
+            return reg._reply(c, Error("ERR CLIENT PAUSE mode must be WRITE or ALL"))
+    elif len(argv) > 4:
+        return reg._reply(c, Error(_SYNTAX))
+    if mode == "write":
+        # No sentinel command writes or may replicate: a WRITE pause holds nothing back.
+        return reg._reply(c, OK)
+    return reg._reply(c, Error("ERR CLIENT PAUSE ALL is not supported by pysentinel"))
+
+
+def _client_caching(
+    reg: ClientRegistry, c: ClientState, argv: tuple[bytes, ...], ev: ClientCommand, now: Millis
+) -> list[Effect]:
+    # CLIENT TRACKING is not supported, so tracking is never on.
+    return reg._reply(
+        c,
+        Error(
+            "ERR CLIENT CACHING can be called only when the client is in tracking mode with"
+            " OPTIN or OPTOUT mode enabled"
+        ),
+    )
+
+
 _CLIENT_HANDLERS: Final[dict[str, Handler]] = {
+    "unpause": _client_unpause,
+    "pause": _client_pause,
+    "caching": _client_caching,
     "id": _client_id,
     "getname": _client_getname,
     "setname": _client_setname,

@@ -449,7 +449,23 @@ def test_clients_client_misc_subcommands() -> None:
     assert h.wire(c, "CLIENT", "UNBLOCK", "1", "error", "x") == b"-ERR syntax error\r\n"
     assert h.wire(c, "CLIENT", "UNBLOCK", "1", "TIMEOUT") == b":0\r\n"
     assert h.wire(c, "CLIENT", "PAUSE", "10") == (
-        b"-ERR CLIENT PAUSE is not supported by pysentinel\r\n"
+        b"-ERR CLIENT PAUSE ALL is not supported by pysentinel\r\n"
+    )
+    assert h.wire(c, "CLIENT", "PAUSE", "10", "write") == b"+OK\r\n"
+    assert h.wire(c, "CLIENT", "PAUSE", "x") == (
+        b"-ERR timeout is not an integer or out of range\r\n"
+    )
+    assert h.wire(c, "CLIENT", "PAUSE", "-1") == b"-ERR timeout is negative\r\n"
+    assert h.wire(c, "CLIENT", "PAUSE", "10", "x") == (
+        b"-ERR CLIENT PAUSE mode must be WRITE or ALL\r\n"
+    )
+    assert h.wire(c, "CLIENT", "PAUSE", "10", "ALL", "x") == b"-ERR syntax error\r\n"
+    assert h.wire(c, "CLIENT", "UNPAUSE") == b"+OK\r\n"
+    assert h.wire(c, "CLIENT", "CACHING", "yes").startswith(
+        b"-ERR CLIENT CACHING can be called only when the client is in tracking mode"
+    )
+    assert h.wire(c, "CLIENT", "TRACKING", "on") == (
+        b"-ERR CLIENT TRACKING is not supported by pysentinel\r\n"
     )
 
 
