@@ -63,7 +63,7 @@ from pysentinel.core.values import (
     Verbatim,
 )
 
-__all__ = ["AclLogEntry", "ClientRegistry", "ClientState"]
+__all__ = ["AclLogEntry", "ClientRegistry", "ClientSnapshot", "ClientState"]
 
 HELLO_CHANNEL: Final = b"__sentinel__:hello"
 OK: Final = Simple("OK")
@@ -158,6 +158,20 @@ class ClientState:
     def subscriptions(self) -> int:
         """Channels plus patterns (the count in SUBSCRIBE replies)."""
         return len(self.channels) + len(self.patterns)
+
+
+@attrs.frozen(kw_only=True)
+class ClientSnapshot:
+    """What :meth:`ClientRegistry.snapshot` reports for one client."""
+
+    id: ClientId
+    addr: str
+    name: bytes
+    user: str
+    proto: int
+    authenticated: bool
+    channels: tuple[bytes, ...]
+    patterns: tuple[bytes, ...]
 
 
 def _err(text: str) -> Error:
@@ -357,8 +371,26 @@ class ClientRegistry:
         if client.proto == 2 and client.subscriptions and spec.fullname not in _SUBSCRIBED_ALLOWED:
             return self._reply(client, Error(_SUBSCRIBED_ONLY.format(spec.fullname)))
         handler = _HANDLERS[spec.fullname]
+        effects = handler(self, client, argv, event, now)
+        # Counted after the call, as call() does: INFO does not count itself.
         self.total_commands += 1
-        return handler(self, client, argv, event, now)
+        return effects
+
+    def snapshot(self) -> tuple[ClientSnapshot, ...]:
+        """Frozen view of the connected clients, in connection order (for tests and the sim)."""
+        return tuple(
+            ClientSnapshot(
+                id=c.id,
+                addr=c.addr,
+                name=c.name,
+                user=c.user,
+                proto=c.proto,
+                authenticated=c.authenticated,
+                channels=tuple(c.channels),
+                patterns=tuple(c.patterns),
+            )
+            for c in self.clients.values()
+        )
 
     # --- helpers --------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from clients_fakes import Harness, encode_replies
 
 from pysentinel.config import SentinelConfig
+from pysentinel.core.clients import ClientSnapshot
 from pysentinel.core.effects import CloseClient, Exit, Log, Reply
 from pysentinel.core.inputs import ClientCommand, ProcessStats
 from pysentinel.core.types import ClientId, LogLevel, Millis
@@ -685,3 +686,27 @@ def test_clients_acl_log_records_and_groups_denials() -> None:
         h.now = Millis(h.now + 60_000)
         h.run(c, "INFO")
     assert len(h.reg.acl_log) == 128
+
+
+def test_clients_snapshot_and_info_does_not_count_itself() -> None:
+    h = Harness()
+    a = h.connect("127.0.0.1:1")
+    b = h.connect("127.0.0.1:2")
+    h.run(b, "HELLO", "3", "SETNAME", "bee")
+    h.run(b, "SUBSCRIBE", "x")
+    h.run(b, "PSUBSCRIBE", "y*")
+    snap = h.reg.snapshot()
+    assert [s.id for s in snap] == [a, b]
+    assert snap[1] == ClientSnapshot(
+        id=b,
+        addr="127.0.0.1:2",
+        name=b"bee",
+        user="default",
+        proto=3,
+        authenticated=True,
+        channels=(b"x",),
+        patterns=(b"y*",),
+    )
+    (value,) = _values(h.run(a, "INFO", "stats"))
+    assert isinstance(value, Bulk)
+    assert b"total_commands_processed:3\r\n" in value.data
