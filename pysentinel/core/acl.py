@@ -513,6 +513,16 @@ class Acl:
         """User names in redis's (radix tree) order: bytewise sorted."""
         return sorted(self.users, key=lambda n: n.encode())
 
+    def config_lines(self) -> tuple[tuple[str, ...], ...]:
+        """The users as ``user`` directive arguments, for a config flush (spec §3.4).
+
+        Each entry is ``(name, rule, rule, ...)`` in ``ACL LIST`` order, the form of
+        ``SentinelConfig.users``. Mirrors rewriteConfigUserOption().
+        """
+        return tuple(
+            (name, *self.users[name].describe().split(" ")) for name in self.sorted_names()
+        )
+
     def auth_required(self) -> bool:
         """Whether a client that never authenticated gets NOAUTH (redis's authRequired())."""
         default = self.users["default"]

@@ -175,3 +175,16 @@ def test_acl_users_sort_bytewise() -> None:
     for name in ("b", "B", "a", "default"):
         _setuser(acl, name, "on")
     assert acl.sorted_names() == ["B", "a", "b", "default"]
+
+
+def test_acl_config_lines_round_trip() -> None:
+    acl = Acl()
+    _setuser(acl, "bob", "on >pw ~k* &c* +@pubsub -subscribe")
+    lines = acl.config_lines()
+    assert lines[0][0] == "bob"
+    assert lines[1] == ("default", "on", "nopass", "~*", "&*", "+@all")
+    again = Acl.from_config(None, lines)
+    assert [again.users[n].describe() for n in again.sorted_names()] == [
+        acl.users["bob"].describe(),
+        "on nopass sanitize-payload ~* &* +@all",
+    ]
