@@ -10,6 +10,7 @@ compare the field names only.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import subprocess
@@ -22,6 +23,7 @@ import hiredis
 import pytest
 
 from pysentinel import resp
+from pysentinel.config import parse
 from pysentinel.core.types import ClientId
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "core"))
@@ -36,14 +38,16 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def sentinel_port(tmp_path: Path) -> Iterator[int]:
+@contextlib.contextmanager
+def _running_sentinel(tmp_path: Path, extra: str = "") -> Iterator[int]:
     binary = shutil.which("redis-sentinel")
     if binary is None:
         pytest.fail("redis-sentinel (Debian redis-sentinel 7.0.15) is not installed")
     port = _free_port()
     conf = tmp_path / "sentinel.conf"
-    conf.write_text(f'port {port}\nbind 127.0.0.1\ndaemonize no\nlogfile ""\ndir "{tmp_path}"\n')
+    conf.write_text(
+        f'port {port}\nbind 127.0.0.1\ndaemonize no\nlogfile ""\ndir "{tmp_path}"\n{extra}'
+    )
     proc = subprocess.Popen(
         [binary, str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -65,6 +69,12 @@ def sentinel_port(tmp_path: Path) -> Iterator[int]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture
+def sentinel_port(tmp_path: Path) -> Iterator[int]:
+    with _running_sentinel(tmp_path) as port:
+        yield port
 
 
 class Real:
@@ -487,3 +497,26 @@ def test_clients_differential_glob_via_command_list_pattern(sentinel_port: int) 
     pair = Pair(h, sentinel_port)
     for pattern in _PATTERNS:
         pair.same_unordered("COMMAND", "LIST", "FILTERBY", "PATTERN", pattern)
+
+
+_USER_LINES = (
+    "requirepass topsecret\n"
+    "user bob on >pw ~k* &c* +@pubsub -subscribe +client|id\n"
+    "user carol off nopass +@all -@dangerous resetchannels &x\n"
+)
+
+
+@pytest.mark.interop
+def test_clients_differential_users_from_config(tmp_path: Path) -> None:
+    config = parse(_USER_LINES)
+    h = Harness(config)
+    with _running_sentinel(tmp_path, _USER_LINES) as port:
+        real = Real(port)
+        real.send((b"AUTH", b"topsecret"))
+        assert real.read_frame() == b"OK"
+        real.send((b"ACL", b"LIST"))
+        real_list = real.read_frame()
+        real.close()
+    ours = [f"user {n} {h.reg.acl.users[n].describe()}".encode() for n in h.reg.acl.sorted_names()]
+    assert isinstance(real_list, list)
+    assert [sorted(x.split(b" ")) for x in ours] == [sorted(x.split(b" ")) for x in real_list]
