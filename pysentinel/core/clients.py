@@ -41,12 +41,7 @@ from pysentinel.core.backend import CommandBackend
 from pysentinel.core.cmdtable import ACL_CATEGORIES, CommandSpec
 from pysentinel.core.effects import CloseClient, Effect, Exit, Log, Reply
 from pysentinel.core.glob import string_match
-from pysentinel.core.inputs import (
-    ClientCommand,
-    ClientConnected,
-    ClientDisconnected,
-    ProcessStats,
-)
+from pysentinel.core.inputs import ClientCommand, ClientConnected, ClientDisconnected
 from pysentinel.core.types import ClientId, LogLevel, Millis
 from pysentinel.core.values import (
     NULL,
@@ -183,6 +178,11 @@ def _text(data: bytes) -> str:
     return data.decode(errors="replace")
 
 
+def _ascii_upper(text: str) -> str:
+    # C toupper() in the "C" locale leaves non-ASCII alone.
+    return "".join(chr(ord(ch) - 32) if "a" <= ch <= "z" else ch for ch in text)
+
+
 def _c_string(data: bytes) -> bytes:
     # printf("%s") stops at the first NUL byte.
     return data.split(b"\0", 1)[0]
@@ -301,10 +301,6 @@ class ClientRegistry:
             self._unsubscribe_everything(client)
         return []
 
-    def process_stats(self, stats: ProcessStats) -> ProcessStats:
-        """Process facts pass through unchanged; INFO takes them from the command."""
-        return stats
-
     def command(self, event: ClientCommand, now: Millis) -> list[Effect]:
         """Run one command from a client.
 
@@ -317,8 +313,6 @@ class ClientRegistry:
         client.last_interaction = now
         if client.reply_mode is ReplyMode.SKIP_NEXT:
             client.reply_mode = ReplyMode.SKIP
-        elif client.reply_mode is ReplyMode.SKIP:
-            client.reply_mode = ReplyMode.ON
         effects = self._process(client, event, now)
         if client.reply_mode is ReplyMode.SKIP:
             client.reply_mode = ReplyMode.ON
@@ -335,7 +329,7 @@ class ClientRegistry:
             sub = cmdtable.lookup_subcommand(spec, argv[1])
             if sub is None:
                 client.last_cmd = "NULL"
-                name = _text(_c_string(argv[0])).upper()
+                name = _ascii_upper(_text(_c_string(argv[0])))
                 arg = _text(_c_string(argv[1])[:_PREVIEW_MAX])
                 return self._reply(
                     client, _err(f"ERR unknown subcommand '{arg}'. Try {name} HELP.")

@@ -635,8 +635,10 @@ def test_clients_unknown_client_and_empty_argv_are_ignored() -> None:
     assert h.reg.command(ClientCommand(client=ClientId(99), argv=(b"PING",)), h.now) == []
     c = h.connect()
     assert h.reg.command(ClientCommand(client=c, argv=()), h.now) == []
-    stats = ProcessStats(pid=1, executable="", config_file="", os="", wall_time_us=0)
-    assert h.reg.process_stats(stats) is stats
+    assert h.wire(c, "client\xdf", "x").startswith(b"-ERR unknown command")
+    assert h.wire(c, "client", "\xdf") == (
+        "-ERR unknown subcommand '\xdf'. Try CLIENT HELP.\r\n".encode()
+    )
 
 
 def test_clients_error_values_are_single_line() -> None:
