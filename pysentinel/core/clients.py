@@ -20,9 +20,9 @@ Rules of this module:
 * Killed clients (``CLIENT KILL``, ``ACL DELUSER``) leave the registry at once,
   like redis's freeClient(); the ``ClientDisconnected`` that follows is ignored.
 * Error texts never contain CR or LF (redis replaces them with spaces).
-* Commands we recognise but don't implement (``CLIENT PAUSE``/``TRACKING``/
-  ``CACHING``/``HELP``, ``COMMAND DOCS``/``HELP``, ``ACL HELP``) answer an explicit
-  ``-ERR`` saying so; docs/deviations.md lists them.
+* Commands we recognise but don't implement (``CLIENT PAUSE ... ALL``, ``CLIENT HELP``,
+  ``COMMAND DOCS``/``HELP``, ``ACL HELP``) answer an explicit ``-ERR`` saying so;
+  docs/deviations.md lists them.
 """
 
 from __future__ import annotations
@@ -146,6 +146,17 @@ class ClientState:
     last_cmd: str = "NULL"
     reply_mode: ReplyMode = ReplyMode.ON
     no_evict: bool = False
+    #: CLIENT TRACKING state. No sentinel command reads keys, so no invalidation is
+    #: ever sent; the state is kept for TRACKINGINFO, GETREDIR, CACHING and CLIENT LIST.
+    tracking: bool = False
+    tracking_redirect: int = 0
+    tracking_bcast: bool = False
+    tracking_optin: bool = False
+    tracking_optout: bool = False
+    tracking_noloop: bool = False
+    #: CLIENT CACHING yes|no was given; cleared by the next non-CLIENT command.
+    tracking_caching: bool = False
+    tracking_prefixes: list[bytes] = attrs.Factory(list)
     #: CLIENT KILL of itself / ACL DELUSER of its user: close once the reply is out.
     close_after_reply: bool = False
 
@@ -314,6 +325,9 @@ class ClientRegistry:
         if client.reply_mode is ReplyMode.SKIP_NEXT:
             client.reply_mode = ReplyMode.SKIP
         effects = self._process(client, event, now)
+        if client.tracking_caching and client.last_cmd.partition("|")[0] != "client":
+            # resetClient(): CLIENT CACHING applies to the next command only.
+            client.tracking_caching = False
         if client.reply_mode is ReplyMode.SKIP:
             client.reply_mode = ReplyMode.ON
         if client.close_after_reply and client.id in self.clients:
@@ -554,8 +568,12 @@ class ClientRegistry:
         Mirrors catClientInfoString(); memory and buffer fields are 0 here.
         """
         flags = "P" if client.subscriptions else ""
+        if client.tracking:
+            flags += "t"
+        if client.tracking_bcast:
+            flags += "B"
         if client.close_after_reply:
-            flags += "A"
+            flags += "c"
         if client.no_evict:
             flags += "e"
         return (
@@ -564,7 +582,8 @@ class ClientRegistry:
             f" idle={(now - client.last_interaction) // 1000} flags={flags or 'N'} db=0"
             f" sub={len(client.channels)} psub={len(client.patterns)} ssub=0 multi=-1"
             " qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0"
-            f" tot-mem=0 events=r cmd={client.last_cmd} user={client.user} redir=-1"
+            f" tot-mem=0 events=r cmd={client.last_cmd} user={client.user}"
+            f" redir={client.tracking_redirect if client.tracking else -1}"
             f" resp={client.proto}"
         )
 
@@ -915,21 +934,126 @@ def _client_no_evict(
 def _client_getredir(
     reg: ClientRegistry, c: ClientState, argv: tuple[bytes, ...], ev: ClientCommand, now: Millis
 ) -> list[Effect]:
-    # Tracking is never on, so there is no redirection.
-    return reg._reply(c, Int(-1))
+    return reg._reply(c, Int(c.tracking_redirect if c.tracking else -1))
 
 
 def _client_trackinginfo(
     reg: ClientRegistry, c: ClientState, argv: tuple[bytes, ...], ev: ClientCommand, now: Millis
 ) -> list[Effect]:
+    flags: list[str] = []
+    if c.tracking:
+        flags.append("on")
+        for flag, name in (
+            (c.tracking_bcast, "bcast"),
+            (c.tracking_optin, "optin"),
+            (c.tracking_optout, "optout"),
+            (c.tracking_caching and c.tracking_optin, "caching-yes"),
+            (c.tracking_caching and c.tracking_optout, "caching-no"),
+            (c.tracking_noloop, "noloop"),
+        ):
+            if flag:
+                flags.append(name)
+    else:
+        flags.append("off")
     reply = Map(
         (
-            (Bulk(b"flags"), Set((Bulk(b"off"),))),
-            (Bulk(b"redirect"), Int(-1)),
-            (Bulk(b"prefixes"), Array(())),
+            (Bulk(b"flags"), Set(tuple(Bulk(f.encode()) for f in flags))),
+            (Bulk(b"redirect"), Int(c.tracking_redirect if c.tracking else -1)),
+            (Bulk(b"prefixes"), Array(tuple(Bulk(p) for p in c.tracking_prefixes))),
         )
     )
     return reg._reply(c, reply)
+
+
+_SWITCH_BCAST: Final = (
+    "ERR You can't switch BCAST mode on/off before disabling tracking for this client, and"
+    " then re-enabling it with a different mode."
+)
+_SWITCH_OPT: Final = (
+    "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and"
+    " then re-enabling it with a different mode."
+)
+_PREFIX_OVERLAP: Final = (
+    "ERR Prefix '{}' overlaps with {} prefix '{}'. Prefixes for a single client must not overlap."
+)
+
+
+def _overlap(a: bytes, b: bytes) -> bool:
+    return a.startswith(b) or b.startswith(a)
+
+
+def _client_tracking(
+    reg: ClientRegistry, c: ClientState, argv: tuple[bytes, ...], ev: ClientCommand, now: Millis
+) -> list[Effect]:
+    """Mirrors the TRACKING branch of clientCommand()."""
+    redirect = 0
+    opts: set[str] = set()
+    prefixes: list[bytes] = []
+    j = 3
+    while j < len(argv):
+        more = len(argv) - 1 - j
+        opt = _text(argv[j]).lower()
+        if opt == "redirect" and more:
+            j += 1
+            if redirect:
+                return reg._reply(
+                    c, Error("ERR A client can only redirect to a single other client")
+                )
+            parsed = _parse_int(argv[j])
+            if parsed is None:
+                return reg._reply(c, Error(_NOT_INT))
+            if ClientId(parsed) not in reg.clients:
+                return reg._reply(c, Error("ERR The client ID you want redirect to does not exist"))
+            redirect = parsed
+        elif opt in ("bcast", "optin", "optout", "noloop"):
+            opts.add(opt)
+        elif opt == "prefix" and more:
+            j += 1
+            prefixes.append(argv[j])
+        else:
+            return reg._reply(c, Error(_SYNTAX))
+        j += 1
+    mode = _text(argv[2]).lower()
+    if mode == "off":
+        c.tracking = c.tracking_bcast = c.tracking_optin = c.tracking_optout = False
+        c.tracking_noloop = c.tracking_caching = False
+        c.tracking_redirect = 0
+        c.tracking_prefixes.clear()
+        return reg._reply(c, OK)
+    if mode != "on":
+        return reg._reply(c, Error(_SYNTAX))
+    bcast = "bcast" in opts
+    if prefixes and not bcast:
+        return reg._reply(c, Error("ERR PREFIX option requires BCAST mode to be enabled"))
+    if c.tracking and c.tracking_bcast != bcast:
+        return reg._reply(c, Error(_SWITCH_BCAST))
+    if bcast and opts & {"optin", "optout"}:
+        return reg._reply(c, Error("ERR OPTIN and OPTOUT are not compatible with BCAST"))
+    if {"optin", "optout"} <= opts:
+        return reg._reply(c, Error("ERR You can't specify both OPTIN mode and OPTOUT mode"))
+    if ("optin" in opts and c.tracking_optout) or ("optout" in opts and c.tracking_optin):
+        return reg._reply(c, Error(_SWITCH_OPT))
+    if bcast:
+        for i, prefix in enumerate(prefixes):
+            for existing in c.tracking_prefixes:
+                if _overlap(existing, prefix):
+                    text = _PREFIX_OVERLAP.format(_text(prefix), "an existing", _text(existing))
+                    return reg._reply(c, _err(text))
+            for other in prefixes[i + 1 :]:
+                if _overlap(prefix, other):
+                    text = _PREFIX_OVERLAP.format(_text(prefix), "another provided", _text(other))
+                    return reg._reply(c, _err(text))
+    c.tracking = True
+    c.tracking_redirect = redirect
+    c.tracking_bcast = bcast
+    c.tracking_optin = "optin" in opts
+    c.tracking_optout = "optout" in opts
+    c.tracking_noloop = "noloop" in opts
+    if bcast:
+        for prefix in prefixes or [b""]:
+            if prefix not in c.tracking_prefixes:
+                c.tracking_prefixes.append(prefix)
+    return reg._reply(c, OK)
 
 
 def _client_unblock(
@@ -976,20 +1100,42 @@ def _client_pause(
 def _client_caching(
     reg: ClientRegistry, c: ClientState, argv: tuple[bytes, ...], ev: ClientCommand, now: Millis
 ) -> list[Effect]:
-    # CLIENT TRACKING is not supported, so tracking is never on.
-    return reg._reply(
-        c,
-        Error(
-            "ERR CLIENT CACHING can be called only when the client is in tracking mode with"
-            " OPTIN or OPTOUT mode enabled"
-        ),
-    )
+    if not c.tracking_optin and not c.tracking_optout:
+        return reg._reply(
+            c,
+            Error(
+                "ERR CLIENT CACHING can be called only when the client is in tracking mode with"
+                " OPTIN or OPTOUT mode enabled"
+            ),
+        )
+    opt = _text(argv[2]).lower()
+    if opt == "yes":
+        if not c.tracking_optin:
+            return reg._reply(
+                c,
+                Error(
+                    "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode."
+                ),
+            )
+    elif opt == "no":
+        if not c.tracking_optout:
+            return reg._reply(
+                c,
+                Error(
+                    "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode."
+                ),
+            )
+    else:
+        return reg._reply(c, Error(_SYNTAX))
+    c.tracking_caching = True
+    return reg._reply(c, OK)
 
 
 _CLIENT_HANDLERS: Final[dict[str, Handler]] = {
     "unpause": _client_unpause,
     "pause": _client_pause,
     "caching": _client_caching,
+    "tracking": _client_tracking,
     "id": _client_id,
     "getname": _client_getname,
     "setname": _client_setname,

@@ -462,12 +462,73 @@ def test_clients_client_misc_subcommands() -> None:
     )
     assert h.wire(c, "CLIENT", "PAUSE", "10", "ALL", "x") == b"-ERR syntax error\r\n"
     assert h.wire(c, "CLIENT", "UNPAUSE") == b"+OK\r\n"
+
+
+def test_clients_client_tracking_state() -> None:
+    h = Harness()
+    c = h.connect()
+    other = h.connect()
+    assert h.wire(c, "CLIENT", "TRACKING", "on", "PREFIX", "a") == (
+        b"-ERR PREFIX option requires BCAST mode to be enabled\r\n"
+    )
+    assert h.wire(c, "CLIENT", "TRACKING", "on", "BCAST", "OPTIN") == (
+        b"-ERR OPTIN and OPTOUT are not compatible with BCAST\r\n"
+    )
+    assert h.wire(c, "CLIENT", "TRACKING", "on", "OPTIN", "OPTOUT") == (
+        b"-ERR You can't specify both OPTIN mode and OPTOUT mode\r\n"
+    )
+    assert h.wire(c, "CLIENT", "TRACKING", "on", "REDIRECT", "999") == (
+        b"-ERR The client ID you want redirect to does not exist\r\n"
+    )
+    assert h.wire(c, "CLIENT", "TRACKING", "on", "REDIRECT", "x") == (
+        b"-ERR value is not an integer or out of range\r\n"
+    )
+    assert h.wire(c, "CLIENT", "TRACKING", "on", "REDIRECT", "2", "REDIRECT", "2") == (
+        b"-ERR A client can only redirect to a single other client\r\n"
+    )
+    assert h.wire(c, "CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "a", "PREFIX", "ab") == (
+        b"-ERR Prefix 'a' overlaps with another provided prefix 'ab'. Prefixes for a single"
+        b" client must not overlap.\r\n"
+    )
+    assert h.wire(c, "CLIENT", "TRACKING", "maybe") == b"-ERR syntax error\r\n"
+    assert h.wire(c, "CLIENT", "TRACKING", "on", "x") == b"-ERR syntax error\r\n"
+    assert h.wire(c, "CLIENT", "TRACKING", "on", "OPTIN", "REDIRECT", str(other)) == b"+OK\r\n"
+    assert h.wire(c, "CLIENT", "GETREDIR") == b":2\r\n"
+    assert h.wire(c, "CLIENT", "TRACKING", "on", "BCAST") == (
+        b"-ERR You can't switch BCAST mode on/off before disabling tracking for this client,"
+        b" and then re-enabling it with a different mode.\r\n"
+    )
+    assert h.wire(c, "CLIENT", "TRACKING", "on", "OPTOUT").startswith(
+        b"-ERR You can't switch OPTIN/OPTOUT mode"
+    )
+    assert h.wire(c, "CLIENT", "CACHING", "no") == (
+        b"-ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.\r\n"
+    )
+    assert h.wire(c, "CLIENT", "CACHING", "x") == b"-ERR syntax error\r\n"
+    assert h.wire(c, "CLIENT", "CACHING", "yes") == b"+OK\r\n"
+    assert b"$11\r\ncaching-yes" in h.wire(c, "CLIENT", "TRACKINGINFO")
+    h.run(c, "PING")  # CACHING applies to one command only
+    assert h.wire(c, "CLIENT", "TRACKINGINFO") == (
+        b"*6\r\n$5\r\nflags\r\n*2\r\n$2\r\non\r\n$5\r\noptin\r\n"
+        b"$8\r\nredirect\r\n:2\r\n$8\r\nprefixes\r\n*0\r\n"
+    )
+    assert b" flags=t " in h.wire(c, "CLIENT", "INFO")
+    assert h.wire(c, "CLIENT", "TRACKING", "off") == b"+OK\r\n"
+    assert h.wire(c, "CLIENT", "GETREDIR") == b":-1\r\n"
     assert h.wire(c, "CLIENT", "CACHING", "yes").startswith(
-        b"-ERR CLIENT CACHING can be called only when the client is in tracking mode"
+        b"-ERR CLIENT CACHING can be called only"
     )
-    assert h.wire(c, "CLIENT", "TRACKING", "on") == (
-        b"-ERR CLIENT TRACKING is not supported by pysentinel\r\n"
+    assert h.wire(c, "CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "a", "NOLOOP") == b"+OK\r\n"
+    assert h.wire(c, "CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "ab") == (
+        b"-ERR Prefix 'ab' overlaps with an existing prefix 'a'. Prefixes for a single client"
+        b" must not overlap.\r\n"
     )
+    assert h.wire(c, "CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "b") == b"+OK\r\n"
+    info = h.wire(c, "CLIENT", "TRACKINGINFO")
+    assert info.endswith(b"$8\r\nprefixes\r\n*2\r\n$1\r\na\r\n$1\r\nb\r\n")
+    assert b"$5\r\nbcast\r\n" in info and b"noloop" not in info
+    line = h.wire(c, "CLIENT", "INFO")
+    assert b" flags=tB " in line and b" redir=0 " in line
 
 
 # --- COMMAND -----------------------------------------------------------------------------

@@ -520,3 +520,65 @@ def test_clients_differential_users_from_config(tmp_path: Path) -> None:
     ours = [f"user {n} {h.reg.acl.users[n].describe()}".encode() for n in h.reg.acl.sorted_names()]
     assert isinstance(real_list, list)
     assert [sorted(x.split(b" ")) for x in ours] == [sorted(x.split(b" ")) for x in real_list]
+
+
+_TRACKING_SCRIPT: tuple[tuple[str, ...], ...] = (
+    ("CLIENT", "TRACKING", "on", "PREFIX", "a"),
+    ("CLIENT", "TRACKING", "on", "BCAST", "OPTIN"),
+    ("CLIENT", "TRACKING", "on", "OPTIN", "OPTOUT"),
+    ("CLIENT", "TRACKING", "on", "REDIRECT", "999999"),
+    ("CLIENT", "TRACKING", "on", "REDIRECT", "x"),
+    ("CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "a", "PREFIX", "ab"),
+    ("CLIENT", "TRACKING", "maybe"),
+    ("CLIENT", "TRACKING", "on", "NOLOOP", "x"),
+    ("CLIENT", "TRACKING", "on", "PREFIX"),
+    ("CLIENT", "CACHING", "yes"),
+    ("CLIENT", "TRACKINGINFO"),
+    ("CLIENT", "TRACKING", "on", "OPTIN"),
+    ("CLIENT", "GETREDIR"),
+    ("CLIENT", "TRACKING", "on", "BCAST"),
+    ("CLIENT", "TRACKING", "on", "OPTOUT"),
+    ("CLIENT", "CACHING", "no"),
+    ("CLIENT", "CACHING", "x"),
+    ("CLIENT", "CACHING", "yes"),
+    ("CLIENT", "TRACKINGINFO"),
+    ("PING",),
+    ("CLIENT", "TRACKINGINFO"),
+    ("CLIENT", "TRACKING", "off"),
+    ("CLIENT", "TRACKINGINFO"),
+    ("CLIENT", "CACHING", "yes"),
+    ("CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "a", "NOLOOP"),
+    ("CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "ab"),
+    ("CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "b"),
+    ("CLIENT", "TRACKINGINFO"),
+    ("CLIENT", "GETREDIR"),
+    ("CLIENT", "TRACKING", "off"),
+    ("CLIENT", "TRACKING", "on", "BCAST"),
+    ("CLIENT", "TRACKINGINFO"),
+    ("CLIENT", "TRACKING", "off"),
+)
+
+
+@pytest.mark.interop
+def test_clients_differential_tracking(sentinel_port: int) -> None:
+    h = Harness()
+    target = Pair(h, sentinel_port)
+    pair = Pair(h, sentinel_port)
+    for args in _TRACKING_SCRIPT:
+        pair.same(*args)
+    pair.same("CLIENT", "TRACKING", "on", "REDIRECT", str(target.cid), "OPTOUT")
+    pair.same("CLIENT", "TRACKING", "on", "REDIRECT", str(target.cid), "REDIRECT", "1")
+    pair.same("CLIENT", "GETREDIR")
+    pair.same("CLIENT", "TRACKINGINFO")
+    # CLIENT INFO: the tracking flag and redir= agree.
+    ours = encode_replies(h.run(pair.cid, "CLIENT", "INFO"), pair.cid)
+    pair.real.send((b"CLIENT", b"INFO"))
+    theirs = pair.real.read_frame()
+    assert isinstance(theirs, bytes)
+
+    def pick(line: bytes) -> list[bytes]:
+        return [kv for kv in line.split() if kv.startswith((b"flags=", b"redir="))]
+
+    assert pick(ours.split(b"\r\n")[1]) == pick(theirs)
+    pair.real.close()
+    target.real.close()
