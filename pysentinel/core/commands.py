@@ -50,7 +50,7 @@ from pysentinel.core.instance import (
     flags,
 )
 from pysentinel.core.scripts import ScriptQueue
-from pysentinel.core.types import Addr, ClientId, Epoch, LogLevel, Millis, RunId
+from pysentinel.core.types import Addr, ClientId, Epoch, LinkId, LogLevel, Millis, RunId
 from pysentinel.core.values import (
     NULL,
     NULL_ARRAY,
@@ -226,6 +226,8 @@ class SentinelState(Protocol):
 
     def force_hello(self, master: MasterInstance) -> None: ...
 
+    def forget_link(self, link_id: LinkId) -> None: ...
+
 
 # Short name used in the signatures below.
 Sentinel = SentinelState
@@ -323,7 +325,7 @@ def _current_master_host(master: MasterInstance, announce_hostnames: bool) -> st
     return announce_host(master, announce_hostnames)
 
 
-def _close_link(link: InstanceLink) -> list[Effect]:
+def _close_link(sentinel: Sentinel, link: InstanceLink) -> list[Effect]:
     """Close both sockets of ``link``; the next tick reconnects.
 
     Mirrors instanceLinkCloseConnection() applied to the command and pub/sub sockets.
@@ -331,6 +333,7 @@ def _close_link(link: InstanceLink) -> list[Effect]:
     effects: list[Effect] = []
     if link.cmd is not None:
         effects.append(Close(link=link.cmd))
+        sentinel.forget_link(link.cmd)
         link.cmd = None
         link.cmd_ready = False
         link.pending_commands = 0
@@ -338,6 +341,7 @@ def _close_link(link: InstanceLink) -> list[Effect]:
         link.disconnected = True
     if link.pubsub is not None:
         effects.append(Close(link=link.pubsub))
+        sentinel.forget_link(link.pubsub)
         link.pubsub = None
         link.pubsub_ready = False
         link.pubsub_pending.clear()
@@ -345,11 +349,11 @@ def _close_link(link: InstanceLink) -> list[Effect]:
     return effects
 
 
-def _drop_instance_connections(master: MasterInstance) -> list[Effect]:
+def _drop_instance_connections(sentinel: Sentinel, master: MasterInstance) -> list[Effect]:
     """Mirrors dropInstanceConnections(): the master's and its replicas' links."""
-    effects = _close_link(master.link)
+    effects = _close_link(sentinel, master.link)
     for replica in master.replicas.values():
-        effects += _close_link(replica.link)
+        effects += _close_link(sentinel, replica.link)
     return effects
 
 
@@ -359,7 +363,7 @@ def _drop_sentinel_connections(sentinel: Sentinel) -> list[Effect]:
     for master in sentinel.masters.values():
         for peer in master.sentinels.values():
             if not peer.link.disconnected:
-                effects += _close_link(peer.link)
+                effects += _close_link(sentinel, peer.link)
     return effects
 
 
@@ -770,10 +774,10 @@ def _set_one(ctx: _Ctx, master: MasterInstance, option: bytes, value: bytes) -> 
             master.client_reconfig_script = path or None
     elif opt == b"auth-pass":
         master.auth_pass = _name(value) or None
-        return _drop_instance_connections(master)
+        return _drop_instance_connections(sentinel, master)
     elif opt == b"auth-user":
         master.auth_user = _name(value) or None
-        return _drop_instance_connections(master)
+        return _drop_instance_connections(sentinel, master)
     elif opt == b"quorum":
         master.quorum = _set_positive(value, option)
     elif opt == b"master-reboot-down-after-period":

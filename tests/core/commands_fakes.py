@@ -57,6 +57,7 @@ class FakeSentinel:
         self.scripts = ScriptQueue(self.tunables)
         self.events: list[tuple[str, str]] = []
         self.resets: list[str] = []
+        self.forgotten_links: list[LinkId] = []
         self._next_link = 1
         for mc in self.config.masters:
             master = self.create_master(mc, now)
@@ -156,6 +157,9 @@ class FakeSentinel:
         )
         master.sentinels[runid] = peer
         return peer
+
+    def forget_link(self, link_id: LinkId) -> None:
+        self.forgotten_links.append(link_id)
 
     def reset_master(
         self, master: MasterInstance, now: Millis, *, keep_sentinels: bool = False

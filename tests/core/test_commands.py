@@ -434,6 +434,7 @@ def test_commands_set_auth_pass_is_masked_and_drops_links() -> None:
     assert s.events == [("+set", f"{inst} auth-pass ******"), ("+set", f"{inst} auth-user ")]
     closes = [e for e in effects if isinstance(e, Close)]
     assert len(closes) == 6  # master + 2 replicas, two sockets each, once
+    assert sorted(s.forgotten_links) == sorted(e.link for e in closes)
     assert m.link.disconnected and m.link.cmd is None and m.link.pending_commands == 0
     assert not any(p.link.disconnected for p in m.sentinels.values())
 
