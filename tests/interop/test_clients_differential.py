@@ -107,6 +107,20 @@ class Real:
             reader.feed(self.sock.recv(65536))
         raise AssertionError("no reply from redis-sentinel")
 
+    def read_raw_frame(self) -> tuple[object, bytes]:
+        """One frame and the exact bytes it came in (nothing else may be pending)."""
+        reader = hiredis.Reader()
+        raw = b""
+        deadline = time.monotonic() + _DEADLINE_S
+        while time.monotonic() < deadline:
+            reply = reader.gets()
+            if reply is not False:
+                return reply, raw
+            chunk = self.sock.recv(65536)
+            raw += chunk
+            reader.feed(chunk)
+        raise AssertionError("no reply from redis-sentinel")
+
     def close(self) -> None:
         self.sock.close()
 
@@ -601,3 +615,30 @@ def test_clients_differential_tracking(sentinel_port: int) -> None:
     assert pick(ours.split(b"\r\n")[1]) == pick(theirs)
     pair.real.close()
     target.real.close()
+
+
+@pytest.mark.interop
+def test_clients_differential_event_delivery_frames(sentinel_port: int) -> None:
+    # A real event (+monitor) as a RESP2 pattern subscriber and a RESP3 channel
+    # subscriber receive it, byte for byte against our publish().
+    h = Harness()
+    p2 = Pair(h, sentinel_port)
+    p3 = Pair(h, sentinel_port)
+    p2.same("PSUBSCRIBE", "+mon*")
+    p3.same("HELLO", "3")
+    p3.same("SUBSCRIBE", "+monitor")
+    admin = Real(sentinel_port)
+    admin.send((b"SENTINEL", b"MONITOR", b"m", b"127.0.0.1", str(_free_port()).encode(), b"1"))
+    assert admin.read_frame() == b"OK"
+    frame, raw2 = p2.real.read_raw_frame()
+    assert isinstance(frame, list) and frame[:3] == [b"pmessage", b"+mon*", b"+monitor"]
+    payload = frame[3]
+    assert isinstance(payload, bytes)
+    effects = h.reg.publish("+monitor", payload.decode())
+    ours2 = encode_replies(effects, p2.cid)
+    ours3 = encode_replies(effects, p3.cid)
+    assert ours3 == p3.real.read_bytes(len(ours3))
+    assert ours2 == raw2
+    admin.close()
+    p2.real.close()
+    p3.real.close()
