@@ -529,13 +529,17 @@ def _reconf_next_replica(
 
     Spec §8.5 steps 1-2, then end detection (:func:`_detect_end`). A replica that sat
     in ``reconf_sent`` longer than slave-reconf-timeout is considered done
-    (``-slave-reconf-sent-timeout``).
+    (``-slave-reconf-sent-timeout``). As in sentinel.c, that check is only reached
+    while fewer than parallel-syncs replicas are in progress: with parallel-syncs 1, a
+    replica that never reports progress holds the only slot until the failover times
+    out.
 
     Difference from sentinel.c (docs/deviations.md): sentinel.c falls through after the
     timeout and, if the replica is connected, sends it the transaction again in the same
-    tick, leaving both its SENT and DONE bits set, so it keeps a parallel-syncs slot for
-    the rest of the failover. Our ``ReconfState`` holds one state, so a timed-out
-    replica stays ``reconf_done`` and is not sent to again; the slot is freed.
+    tick (a second ``+slave-reconf-sent``), leaving both its SENT and DONE bits set, so
+    it keeps a parallel-syncs slot for the rest of the failover. Our ``ReconfState``
+    holds one state: a timed-out replica stays ``reconf_done``, is not sent to again,
+    and its slot is free from the next tick on.
 
     Mirrors sentinelFailoverReconfNextSlave().
     """
@@ -556,7 +560,7 @@ def _reconf_next_replica(
         ):
             effects += sentinel.event(EventType.SLAVE_RECONF_SENT_TIMEOUT, replica, now=now)
             replica.reconf = ReconfState.DONE
-            in_progress -= 1
+            # sentinel.c does not give the slot back in this tick either.
             continue
         if replica.reconf in (ReconfState.SENT, ReconfState.INPROG):
             continue
@@ -734,8 +738,18 @@ def switch_to_promoted_replica(
     a new failover may start at once, trap T21), and the config is flushed. The leader
     does not run the client-reconfig script again here (spec §9.8).
 
+    Raises:
+        UsageError: the failover of ``master`` is not in ``UPDATE_CONFIG`` (the tick
+            calls this only for a master that reached it).
+
     Mirrors sentinelFailoverSwitchToPromotedSlave().
     """
+    if master.failover_state is not _S.UPDATE_CONFIG:
+        raise UsageError(
+            f"address switch of {master.name!r} in state {master.failover_state.value}"
+        )
+    # sentinel.c falls back to the master itself when there is no promoted replica;
+    # in UPDATE_CONFIG there always is one, but we keep the fallback.
     ref: Instance = master.promoted_replica if master.promoted_replica is not None else master
     announce = sentinel.announce_hostnames
     payload = (
