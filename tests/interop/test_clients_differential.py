@@ -11,6 +11,7 @@ compare the field names only.
 from __future__ import annotations
 
 import contextlib
+import random
 import shutil
 import socket
 import subprocess
@@ -642,3 +643,24 @@ def test_clients_differential_event_delivery_frames(sentinel_port: int) -> None:
     admin.close()
     p2.real.close()
     p3.real.close()
+
+
+_ACL_RULE_WORDS = (
+    "+@all", "-@all", "+ping", "-ping", "+client", "-client", "+client|kill",
+    "-client|kill", "+client|id", "+@pubsub", "-@pubsub", "+@admin", "-@admin", "+@fast",
+    "-@fast", "+@slow", "-@slow", "+@connection", "-@connection", "+@dangerous",
+    "-@dangerous", "+sentinel", "-sentinel|masters", "+acl|whoami", "-command",
+    "+command|count", "on", "off", "&a*", "resetchannels", "~k", "allkeys", "nopass",
+)  # fmt: skip
+
+
+@pytest.mark.interop
+def test_clients_differential_acl_describe_random_rules(sentinel_port: int) -> None:
+    rng = random.Random(7)
+    h = Harness()
+    pair = Pair(h, sentinel_port)
+    for n in range(40):
+        words = [rng.choice(_ACL_RULE_WORDS) for _ in range(rng.randrange(1, 9))]
+        pair.same("ACL", "SETUSER", f"r{n}", "reset", *words)
+        pair.same_unordered("ACL", "GETUSER", f"r{n}")
+    pair.same_unordered("ACL", "LIST")
