@@ -1,0 +1,332 @@
+"""Shared fakes for the core's tests: a fake clock, small fake Redis instances and a
+harness that wires a real ``Sentinel`` to them through its effects and inputs.
+
+The harness is a fake network, not a mock: ``Connect`` effects open fake sockets,
+``Send`` effects are answered by the fake instance listening at that address, in
+order, and the answers are fed back as ``LinkReply`` inputs when the test says so.
+
+Until the failover, election, commands and state_config modules exist (other
+engineers write them), :func:`ensure_collaborators` installs tiny stand-ins with the
+contract's names so that monitoring can be tested on its own. Once the real modules
+are importable the stand-ins are never used.
+"""
+
+from __future__ import annotations
+
+import importlib
+import random
+import sys
+import types
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+import attrs
+
+import pysentinel.core
+from pysentinel.config import KnownSentinel, MasterConfig, SentinelConfig
+from pysentinel.core.effects import Close, Connect, Effect, Emit, Log, PersistConfig, Send
+from pysentinel.core.inputs import LinkConnected, LinkDropped, LinkReply
+from pysentinel.core.instance import ReconfState
+from pysentinel.core.types import Addr, LinkId, LinkKind, Millis
+from pysentinel.core.values import ErrorReply, InReply
+
+if TYPE_CHECKING:
+    from pysentinel.core.sentinel import Sentinel
+
+MYID = "a" * 40
+PEER_ID = "b" * 40
+PEER2_ID = "c" * 40
+T0 = Millis(1_000_000)
+
+#: What the stand-ins recorded (only used while the real modules are missing).
+FAKE_CALLS: list[tuple[str, object]] = []
+
+
+def _fake_module(name: str, functions: dict[str, Callable[..., object]]) -> None:
+    full = f"pysentinel.core.{name}"
+    try:
+        importlib.import_module(full)
+    except ModuleNotFoundError as exc:
+        if exc.name != full:
+            raise
+        module = types.ModuleType(full)
+        for fname, fn in functions.items():
+            setattr(module, fname, fn)
+        module.__dict__["IS_TEST_STAND_IN"] = True
+        sys.modules[full] = module
+        setattr(pysentinel.core, name, module)
+
+
+def _reconf_progress(sentinel: object, replica: object, now: Millis) -> list[Effect]:
+    # Stand-in for failover.on_replica_reconf_progress: take the next step of §5.6/6.
+    from pysentinel.core.events import EventType
+    from pysentinel.core.instance import ReplicaInstance
+
+    assert isinstance(replica, ReplicaInstance)
+    FAKE_CALLS.append(("on_replica_reconf_progress", replica.name))
+    s: Sentinel = sentinel  # type: ignore[assignment]
+    if replica.reconf is ReconfState.SENT:
+        replica.reconf = ReconfState.INPROG
+        return s.event(EventType.SLAVE_RECONF_INPROG, replica, now=now)
+    replica.reconf = ReconfState.DONE
+    return s.event(EventType.SLAVE_RECONF_DONE, replica, now=now)
+
+
+def _promoted(sentinel: object, replica: object, now: Millis) -> list[Effect]:
+    FAKE_CALLS.append(("on_promoted_replica_is_master", getattr(replica, "name", None)))
+    return []
+
+
+def ensure_collaborators() -> None:
+    """Install stand-ins for the modules of engineers B and C that are not there yet."""
+    _fake_module(
+        "failover",
+        {
+            "start_failover_if_needed": lambda s, m, now: (False, []),
+            "failover_state_machine": lambda s, m, now: [],
+            "switch_to_promoted_replica": lambda s, m, now: [],
+            "on_promoted_replica_is_master": _promoted,
+            "on_replica_reconf_progress": _reconf_progress,
+        },
+    )
+    _fake_module(
+        "election",
+        {
+            "ask_master_state_to_other_sentinels": lambda s, m, *, forced, now: [],
+            "receive_is_master_down_reply": lambda s, p, r, now: [],
+        },
+    )
+    _fake_module("state_config", {"config_from_state": lambda s: s.config})
+
+
+def is_stand_in(name: str) -> bool:
+    """Is ``pysentinel.core.<name>`` one of our stand-ins (the real one is missing)?"""
+    module = sys.modules.get(f"pysentinel.core.{name}")
+    return module is not None and bool(module.__dict__.get("IS_TEST_STAND_IN"))
+
+
+ensure_collaborators()
+
+
+# --- configs ---------------------------------------------------------------------------------
+
+
+def master_config(
+    name: str = "mymaster",
+    host: str = "127.0.0.1",
+    port: int = 6379,
+    quorum: int = 2,
+    **kwargs: object,
+) -> MasterConfig:
+    return MasterConfig(name=name, addr=Addr(host, port), quorum=quorum, **kwargs)  # type: ignore[arg-type]
+
+
+def sentinel_config(
+    *masters: MasterConfig, myid: str | None = MYID, **kwargs: object
+) -> SentinelConfig:
+    return SentinelConfig(myid=myid, masters=masters or (master_config(),), **kwargs)  # type: ignore[arg-type]
+
+
+def known_sentinel(host: str, port: int, runid: str) -> KnownSentinel:
+    return KnownSentinel(addr=Addr(host, port), runid=runid)
+
+
+# --- fake instances -------------------------------------------------------------------------
+
+
+@attrs.define
+class FakeRedis:
+    """A Redis server that answers the commands sentinel sends, like 7.0 does."""
+
+    addr: Addr
+    run_id: str = "1" * 40
+    role: str = "master"
+    replicas: list[Addr] = attrs.Factory(list)
+    master_host: str = "127.0.0.1"
+    master_port: int = 6379
+    link_up: bool = True
+    priority: int = 100
+    offset: int = 0
+    #: When set, PING answers this instead of PONG.
+    ping_reply: InReply = None
+    #: Every command received, in order.
+    received: list[tuple[bytes, ...]] = attrs.Factory(list)
+
+    def info_text(self) -> str:
+        lines = ["# Server", "redis_version:7.0.15", f"run_id:{self.run_id}", "", "# Replication"]
+        lines.append(f"role:{self.role}")
+        if self.role == "master":
+            lines.append(f"connected_slaves:{len(self.replicas)}")
+            for i, r in enumerate(self.replicas):
+                lines.append(f"slave{i}:ip={r.host},port={r.port},state=online,offset=0,lag=0")
+        else:
+            lines += [
+                f"master_host:{self.master_host}",
+                f"master_port:{self.master_port}",
+                f"master_link_status:{'up' if self.link_up else 'down'}",
+                "master_last_io_seconds_ago:0",
+                f"slave_repl_offset:{self.offset}",
+                f"slave_priority:{self.priority}",
+                "slave_read_only:1",
+                "replica_announced:1",
+            ]
+        return "\r\n".join(lines) + "\r\n"
+
+    def answer(self, argv: tuple[bytes, ...]) -> InReply:
+        self.received.append(argv)
+        cmd = argv[0].upper()
+        if cmd == b"PING":
+            return self.ping_reply if self.ping_reply is not None else b"PONG"
+        if cmd == b"INFO":
+            return self.info_text().encode()
+        if cmd == b"PUBLISH":
+            return 1
+        if cmd == b"SUBSCRIBE":
+            return (b"subscribe", argv[1], 1)
+        if cmd == b"SLAVEOF" and argv[1:] == (b"NO", b"ONE"):
+            self.role = "master"
+            return b"OK"
+        if cmd == b"SLAVEOF":
+            self.role = "slave"
+            self.master_host, self.master_port = argv[1].decode(), int(argv[2])
+            return b"OK"
+        if cmd == b"EXEC":
+            return ()
+        if cmd in (b"MULTI", b"CONFIG", b"CLIENT", b"AUTH", b"SCRIPT"):
+            return b"OK"
+        return ErrorReply(f"ERR unknown command '{argv[0].decode()}'")
+
+
+@attrs.define
+class Socket:
+    link: LinkId
+    kind: LinkKind
+    addr: Addr
+    connected: bool = False
+    #: Replies waiting to be delivered, in order.
+    inbox: list[InReply] = attrs.Factory(list)
+
+
+@attrs.define
+class Harness:
+    """A real Sentinel on a fake clock and a fake network of :class:`FakeRedis`."""
+
+    config: SentinelConfig
+    seed: int = 0
+    now: Millis = T0
+    sentinel: Sentinel = attrs.field(init=False)
+    servers: dict[Addr, FakeRedis] = attrs.Factory(dict)
+    sockets: dict[LinkId, Socket] = attrs.Factory(dict)
+    #: Every effect returned, in order.
+    log: list[Effect] = attrs.Factory(list)
+
+    def __attrs_post_init__(self) -> None:
+        from pysentinel.core.sentinel import Sentinel
+
+        self.sentinel = Sentinel(self.config, random.Random(self.seed))
+
+    # --- driving -----------------------------------------------------------------
+
+    def server(self, host: str = "127.0.0.1", port: int = 6379, **kwargs: object) -> FakeRedis:
+        addr = Addr(host, port)
+        fake = FakeRedis(addr=addr, **kwargs)  # type: ignore[arg-type]
+        self.servers[addr] = fake
+        return fake
+
+    def _record(self, effects: list[Effect]) -> list[Effect]:
+        for effect in effects:
+            if isinstance(effect, Connect):
+                self.sockets[effect.link] = Socket(effect.link, effect.kind, effect.addr)
+            elif isinstance(effect, Close):
+                self.sockets.pop(effect.link, None)
+            elif isinstance(effect, Send):
+                sock = self.sockets.get(effect.link)
+                if sock is not None:
+                    server = self.servers.get(sock.addr)
+                    if server is not None:
+                        sock.inbox.append(server.answer(effect.argv))
+        self.log += effects
+        return effects
+
+    def start(self) -> list[Effect]:
+        return self._record(self.sentinel.start(self.now))
+
+    def tick(self, advance: int = 0) -> list[Effect]:
+        self.now = Millis(self.now + advance)
+        return self._record(self.sentinel.tick(self.now))
+
+    def advance(self, ms: int, step: int = 100) -> list[Effect]:
+        """Tick every ``step`` ms for ``ms`` ms, delivering connections and replies."""
+        out: list[Effect] = []
+        end = self.now + ms
+        while self.now < end:
+            out += self.tick(min(step, end - self.now))
+            out += self.deliver()
+        return out
+
+    def handle(self, input: object) -> list[Effect]:
+        return self._record(self.sentinel.handle(input, self.now))  # type: ignore[arg-type]
+
+    def connect_all(self) -> list[Effect]:
+        """Complete every pending connect to a fake server; refuse the others."""
+        out: list[Effect] = []
+        for sock in list(self.sockets.values()):
+            if sock.connected:
+                continue
+            if sock.addr in self.servers:
+                sock.connected = True
+                out += self.handle(
+                    LinkConnected(link=sock.link, local_host="127.0.0.1", local_port=50000)
+                )
+            else:
+                self.sockets.pop(sock.link)
+                out += self.handle(LinkDropped(link=sock.link, error="Connection refused"))
+        return out
+
+    def deliver(self) -> list[Effect]:
+        """Connect what is connecting and deliver every queued reply, in order."""
+        out = self.connect_all()
+        progress = True
+        while progress:
+            progress = False
+            for sock in list(self.sockets.values()):
+                if sock.connected and sock.inbox and sock.link in self.sockets:
+                    reply = sock.inbox.pop(0)
+                    out += self.handle(LinkReply(link=sock.link, reply=reply))
+                    progress = True
+        return out
+
+    def push(self, link: LinkId, reply: InReply) -> list[Effect]:
+        return self.handle(LinkReply(link=link, reply=reply))
+
+    def links_to(self, addr: Addr, kind: LinkKind | None = None) -> list[LinkId]:
+        return [
+            s.link
+            for s in self.sockets.values()
+            if s.addr == addr and (kind is None or s.kind is kind)
+        ]
+
+
+# --- reading effects ------------------------------------------------------------------------
+
+
+def events(effects: Iterable[Effect]) -> list[str]:
+    """``"<type> <payload>"`` of every Emit, in order (what the log would show)."""
+    return [f"{e.type} {e.payload}" for e in effects if isinstance(e, Emit)]
+
+
+def logs(effects: Iterable[Effect]) -> list[str]:
+    return [e.text for e in effects if isinstance(e, Log)]
+
+
+def sends(effects: Iterable[Effect], link: LinkId | None = None) -> list[tuple[bytes, ...]]:
+    return [e.argv for e in effects if isinstance(e, Send) and (link is None or e.link == link)]
+
+
+def flushes(effects: Iterable[Effect]) -> int:
+    return sum(1 for e in effects if isinstance(e, PersistConfig))
+
+
+def is_subsequence(needle: list[str], haystack: list[str]) -> bool:
+    it = iter(haystack)
+    return all(any(n == h for h in it) for n in needle)
