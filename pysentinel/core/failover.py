@@ -33,6 +33,7 @@ sentinelFailoverSwitchToPromotedSlave()).
 from __future__ import annotations
 
 import functools
+import ipaddress
 from typing import Final, assert_never
 
 from pysentinel.core import election
@@ -682,14 +683,35 @@ def on_promoted_replica_is_master(
     return effects
 
 
+def _names_address(instance: Instance, host: str) -> bool:
+    """Does ``host``, as a replica reports it in INFO, name ``instance``'s address?
+
+    sentinel.c resolves ``host`` and compares IPs, falling back to a case-insensitive
+    compare of names. The core does no DNS: IP literals compare as addresses (``::1``
+    equals ``0:0::1``), anything else case-insensitively, against the address we
+    connect to and the hostname as given. The same rule as ``info.addr_equals_host``,
+    which INFO processing uses to decide to call us. Mirrors
+    sentinelAddrEqualsHostname().
+    """
+    for known in (instance.addr.host, instance.hostname):
+        if known is None:
+            continue
+        try:
+            if ipaddress.ip_address(known) == ipaddress.ip_address(host):
+                return True
+        except ValueError:
+            if known.lower() == host.lower():
+                return True
+    return False
+
+
 def on_replica_reconf_progress(
     sentinel: SentinelLike, replica: ReplicaInstance, now: Millis
 ) -> list[Effect]:
     """A replica being re-pointed reported its replication state (spec §5.6 step 6).
 
     ``reconf_sent`` -> ``reconf_inprog`` (``+slave-reconf-inprog``) when it reports the
-    promoted replica's address as its master (``master_host`` compared exactly with the
-    address we connect to, as sentinel.c's ``strcmp`` with the IP); then
+    promoted replica's address as its master (:func:`_names_address`); then
     ``reconf_inprog`` -> ``reconf_done`` (``+slave-reconf-done``) when its link to it is
     up. Both can happen on the same INFO. Does nothing unless the replica reports role
     slave and is in ``reconf_sent``/``reconf_inprog``.
@@ -712,7 +734,7 @@ def on_replica_reconf_progress(
     if (
         replica.reconf is ReconfState.SENT
         and replica.master_host is not None
-        and replica.master_host == promoted.addr.host
+        and _names_address(promoted, replica.master_host)
         and replica.master_port == promoted.addr.port
     ):
         replica.reconf = ReconfState.INPROG

@@ -597,6 +597,30 @@ def test_reconf_progress_both_steps_on_one_info_and_exact_host_compare() -> None
     assert failover.on_replica_reconf_progress(s, r2, T0) == []
 
 
+@pytest.mark.parametrize(
+    ("promoted_host", "hostname", "reported", "matches"),
+    [
+        ("127.0.0.1", None, "127.0.0.1", True),
+        ("127.0.0.1", None, "127.0.0.2", False),
+        ("::1", None, "0:0::1", True),
+        ("127.0.0.1", "Replica.Example", "replica.example", True),
+        ("db.example", None, "DB.example", True),
+        ("db.example", None, "127.0.0.1", False),
+    ],
+)
+def test_reconf_progress_host_comparison(
+    promoted_host: str, hostname: str | None, reported: str, matches: bool
+) -> None:
+    s, m, r1 = _in_state(S.RECONF_SLAVES)
+    r1.addr = Addr(promoted_host, 16380)
+    r1.hostname = hostname
+    r2 = m.replicas["127.0.0.1:16381"]
+    r2.reconf = ReconfState.SENT
+    r2.master_host, r2.master_port, r2.master_link_up = reported, 16380, False
+    failover.on_replica_reconf_progress(s, r2, T0)
+    assert (r2.reconf is ReconfState.INPROG) is matches
+
+
 def test_reconf_progress_needs_role_slave() -> None:
     s, m, _ = _in_state(S.RECONF_SLAVES)
     r2 = m.replicas["127.0.0.1:16381"]
