@@ -467,14 +467,18 @@ class ClientRegistry:
         self._unsubscribe_everything(victim)
         return [CloseClient(client=victim.id)]
 
-    def stats(self, now: Millis) -> serverinfo.ServerStats:
-        """The counters INFO shows."""
+    def stats(self, now: Millis, *, draw_hz: bool = True) -> serverinfo.ServerStats:
+        """The counters INFO shows.
+
+        ``hz`` is drawn from the rng (10..19, like sentinel's randomised timer) only when
+        ``draw_hz``: INFO without the Server section leaves the rng alone.
+        """
         started = self.started_at if self.started_at is not None else now
         return serverinfo.ServerStats(
             run_id=self.run_id,
             tcp_port=self.config.port,
             uptime_ms=now - started,
-            hz=10 + self.rng.randrange(10),
+            hz=10 + self.rng.randrange(10) if draw_hz else 10,
             connected_clients=len(self.clients),
             maxclients=self.config.maxclients,
             total_connections_received=self.total_connections,
@@ -619,8 +623,9 @@ def _info(
     reg: ClientRegistry, c: ClientState, argv: tuple[bytes, ...], ev: ClientCommand, now: Millis
 ) -> list[Effect]:
     sections = serverinfo.requested_sections(argv[1:])
+    stats = reg.stats(now, draw_hz="server" in sections)
     text = serverinfo.info_reply_text(
-        sections, reg.stats(now), ev.proc, lambda: reg.backend.info_sentinel_section(now)
+        sections, stats, ev.proc, lambda: reg.backend.info_sentinel_section(now)
     )
     return reg._reply(c, Bulk(text.encode()))
 

@@ -773,3 +773,13 @@ def test_clients_snapshot_and_info_does_not_count_itself() -> None:
     (value,) = _values(h.run(a, "INFO", "stats"))
     assert isinstance(value, Bulk)
     assert b"total_commands_processed:3\r\n" in value.data
+
+
+def test_clients_info_without_server_section_leaves_rng_alone() -> None:
+    h = Harness()
+    c = h.connect()
+    state = h.reg.rng.getstate()
+    h.run(c, "INFO", "cpu", "sentinel")
+    assert h.reg.rng.getstate() == state
+    h.run(c, "INFO", "server")
+    assert h.reg.rng.getstate() != state
