@@ -1,0 +1,473 @@
+"""Differential: SENTINEL replies of our core against a real redis-sentinel 7.0.15.
+
+We start a redis-server master, a replica of it and a redis-sentinel monitoring it, all
+on loopback ports picked here, and send the same commands to the real sentinel (over a
+socket) and to a core ``Sentinel`` built from the same config (directly). Replies are
+compared after a RESP round trip: ours are encoded with :mod:`pysentinel.resp` and both
+sides are parsed with hiredis, so the comparison is on the wire shape.
+
+Fields whose *values* depend on timing (ping times, info-refresh ...) are compared by
+name and order only.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import hiredis
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pysentinel import resp
+from pysentinel.config import parse
+from pysentinel.core.effects import Emit, PersistConfig, Reply
+from pysentinel.core.types import ClientId, Millis
+from pysentinel.core.values import Simple
+
+MYID = "0123456789abcdef0123456789abcdef01234567"
+DEADLINE_S = 20.0
+
+pytestmark = pytest.mark.interop
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _binary(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(f"{name} is not installed (apt-get install redis-server redis-sentinel)")
+    return path
+
+
+class Conn:
+    """A blocking RESP connection parsed by hiredis (errors come back as values)."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        self.reader = hiredis.Reader()
+
+    def call(self, *argv: str) -> object:
+        self.sock.sendall(_pack(argv))
+        return self.read()
+
+    def read(self) -> object:
+        """The next reply or pushed message."""
+        while True:
+            reply = self.reader.gets()
+            if reply is not False:
+                return reply
+            data = self.sock.recv(65536)
+            assert data, "connection closed"
+            self.reader.feed(data)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def _pack(argv: tuple[str, ...]) -> bytes:
+    out = [f"*{len(argv)}\r\n".encode()]
+    for arg in argv:
+        data = arg.encode()
+        out.append(f"${len(data)}\r\n".encode() + data + b"\r\n")
+    return b"".join(out)
+
+
+def _wait(predicate: object, what: str) -> None:
+    deadline = time.monotonic() + DEADLINE_S
+    while not predicate():  # type: ignore[operator]
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def _answers_ping(port: int) -> bool:
+    try:
+        c = Conn(port)
+    except OSError:
+        return False
+    try:
+        return c.call("PING") == b"PONG"
+    except OSError:
+        return False
+    finally:
+        c.close()
+
+
+class World:
+    """The real processes, and our core built from the same sentinel.conf."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.master_port = _free_port()
+        self.replica_port = _free_port()
+        self.sentinel_port = _free_port()
+        server = _binary("redis-server")
+        for port, extra in (
+            (self.master_port, []),
+            (self.replica_port, ["--replicaof", "127.0.0.1", str(self.master_port)]),
+        ):
+            self._start(
+                [
+                    server,
+                    "--port",
+                    str(port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    str(tmp),
+                    "--dbfilename",
+                    f"d{port}.rdb",
+                    *extra,
+                ],
+                tmp,
+            )
+        self.conf_text = (
+            f"port {self.sentinel_port}\n"
+            "bind 127.0.0.1\n"
+            f"sentinel myid {MYID}\n"
+            f"sentinel monitor mymaster 127.0.0.1 {self.master_port} 2\n"
+            "sentinel down-after-milliseconds mymaster 5000\n"
+        )
+        conf = tmp / "sentinel.conf"
+        conf.write_text(self.conf_text)
+        for port in (self.master_port, self.replica_port):
+            _wait(lambda p=port: _answers_ping(p), f"redis-server on {port}")
+        self._start([_binary("redis-sentinel"), str(conf)], tmp)
+        _wait(lambda: _answers_ping(self.sentinel_port), "redis-sentinel")
+        self.real = Conn(self.sentinel_port)
+        # Wait until the real sentinel knows the replica (first INFO of the master).
+        _wait(lambda: self._real_num_slaves() == 1, "the replica to be discovered")
+
+        from pysentinel.core.sentinel import Sentinel
+
+        ours_conf = self.conf_text + (
+            f"sentinel known-replica mymaster 127.0.0.1 {self.replica_port}\n"
+        )
+        self.ours = Sentinel(parse(ours_conf, cwd=str(tmp)), random.Random(1))
+        self.now = Millis(1_000_000)
+        self.ours.start(Millis(self.now - 1000))
+
+    def _start(self, argv: list[str], cwd: Path) -> None:
+        self.procs.append(
+            subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        )
+
+    def _real_num_slaves(self) -> int:
+        reply = self.real.call("SENTINEL", "MASTER", "mymaster")
+        assert isinstance(reply, list)
+        fields = dict(zip(reply[::2], reply[1::2], strict=True))
+        return int(fields[b"num-slaves"])
+
+    def ours_call(self, *argv: str, proto: int = 2) -> object:
+        """Our reply to ``SENTINEL argv...``, encoded and parsed back like the real one."""
+        client = ClientId(1)
+        effects = self.ours.sentinel_command(
+            client, tuple(a.encode() for a in argv[1:]), proto, self.now
+        )
+        values = []
+        for e in effects:
+            if isinstance(e, Reply) and e.client == client:
+                values.append(e.value)
+            elif isinstance(e, PersistConfig) and e.reply_to == client:
+                values.append(Simple("OK"))
+        assert len(values) == 1, effects
+        reader = hiredis.Reader()
+        reader.feed(resp.encode(values[0], proto))
+        return reader.gets()
+
+    def stop(self) -> None:
+        self.real.close()
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    w = World(tmp_path_factory.mktemp("cmddiff"))
+    try:
+        yield w
+    finally:
+        w.stop()
+
+
+def _norm(reply: object) -> object:
+    """hiredis errors compare by text."""
+    if isinstance(reply, hiredis.ReplyError):
+        return ("error", str(reply))
+    if isinstance(reply, list):
+        return [_norm(r) for r in reply]
+    return reply
+
+
+def _keys(flat: object) -> list[bytes]:
+    assert isinstance(flat, list)
+    return list(flat[::2])
+
+
+def test_differential_master_fields_in_order(world: World) -> None:
+    real = world.real.call("SENTINEL", "MASTER", "mymaster")
+    ours = world.ours_call("SENTINEL", "MASTER", "mymaster")
+    assert _keys(ours) == _keys(real)
+    real_d = dict(zip(real[::2], real[1::2], strict=True))  # type: ignore[index]
+    ours_d = dict(zip(ours[::2], ours[1::2], strict=True))  # type: ignore[index]
+    for key in (
+        b"name",
+        b"ip",
+        b"port",
+        b"quorum",
+        b"down-after-milliseconds",
+        b"failover-timeout",
+        b"parallel-syncs",
+        b"num-slaves",
+        b"num-other-sentinels",
+        b"config-epoch",
+    ):
+        assert ours_d[key] == real_d[key], key
+    masters_real = world.real.call("SENTINEL", "MASTERS")
+    masters_ours = world.ours_call("SENTINEL", "MASTERS")
+    assert [_keys(m) for m in masters_ours] == [_keys(m) for m in masters_real]  # type: ignore[union-attr]
+
+
+def test_differential_replica_fields_in_order(world: World) -> None:
+    real = world.real.call("SENTINEL", "REPLICAS", "mymaster")
+    ours = world.ours_call("SENTINEL", "REPLICAS", "mymaster")
+    assert isinstance(real, list) and isinstance(ours, list) and len(real) == len(ours) == 1
+    assert _keys(ours[0]) == _keys(real[0])
+    assert ours[0][:4] == real[0][:4]  # name, ip
+
+
+def test_differential_resp3_master_is_a_map(world: World) -> None:
+    conn = Conn(world.sentinel_port)
+    try:
+        conn.call("HELLO", "3")
+        real = conn.call("SENTINEL", "MASTER", "mymaster")
+        real_debug = conn.call("SENTINEL", "DEBUG")
+        real_none = conn.call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "nope")
+    finally:
+        conn.close()
+    ours = world.ours_call("SENTINEL", "MASTER", "mymaster", proto=3)
+    assert isinstance(real, dict) and isinstance(ours, dict)
+    assert list(ours) == list(real)
+    assert world.ours_call("SENTINEL", "DEBUG", proto=3) == real_debug
+    assert world.ours_call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "nope", proto=3) == real_none
+
+
+SAME_REPLY = [
+    ("SENTINEL", "HELP"),
+    ("SENTINEL", "DEBUG"),
+    ("SENTINEL", "MYID"),
+    ("SENTINEL", "CONFIG", "GET", "*"),
+    ("SENTINEL", "CONFIG", "GET", "announce-*"),
+    ("SENTINEL", "CONFIG", "GET", "zzz"),
+    ("SENTINEL", "CONFIG", "GET", "a", "b"),
+    ("SENTINEL", "CONFIG", "SET", "a"),
+    ("SENTINEL", "CONFIG", "SET", "loglevel", "debug"),
+    ("SENTINEL", "CONFIG", "SET", "announce-port", "70000"),
+    ("SENTINEL", "CONFIG", "SET", "resolve-hostnames", "maybe"),
+    ("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"),
+    ("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "nope"),
+    ("SENTINEL", "MASTER", "nope"),
+    ("SENTINEL", "REPLICAS", "nope"),
+    ("SENTINEL", "SENTINELS", "mymaster"),
+    ("SENTINEL", "SENTINELS", "nope"),
+    ("SENTINEL", "CKQUORUM", "mymaster"),
+    ("SENTINEL", "CKQUORUM", "nope"),
+    ("SENTINEL", "FAILOVER", "nope"),
+    ("SENTINEL", "REMOVE", "nope"),
+    ("SENTINEL", "RESET", "zz*"),
+    ("SENTINEL", "PENDING-SCRIPTS"),
+    ("SENTINEL", "INFO-CACHE", "nope"),
+    ("SENTINEL", "SIMULATE-FAILURE", "help"),
+    ("SENTINEL", "SIMULATE-FAILURE", "bogus"),
+    ("SENTINEL", "IS-MASTER-DOWN-BY-ADDR", "127.0.0.1", "1", "0", "*"),
+    ("SENTINEL", "IS-MASTER-DOWN-BY-ADDR", "127.0.0.1", "x", "0", "*"),
+    ("SENTINEL", "IS-MASTER-DOWN-BY-ADDR", "127.0.0.1", "1", "0x", "*"),
+    ("SENTINEL", "MONITOR", "m2", "127.0.0.1", "6379", "x"),
+    ("SENTINEL", "MONITOR", "m2", "127.0.0.1", "p", "1"),
+    ("SENTINEL", "MONITOR", "m2", "127.0.0.1", "6379", "0"),
+    ("SENTINEL", "MONITOR", "m2", "nohost", "6379", "1"),
+    ("SENTINEL", "MONITOR", "m2", "127.0.0.1", "65536", "1"),
+    ("SENTINEL", "MONITOR", "mymaster", "127.0.0.1", "6379", "1"),
+    ("SENTINEL", "SET", "nope", "quorum", "1"),
+    ("SENTINEL", "SET", "mymaster", "quorum", "0"),
+    ("SENTINEL", "SET", "mymaster", "quorum", "x"),
+    ("SENTINEL", "SET", "mymaster", "bogus", "1"),
+    ("SENTINEL", "SET", "mymaster", "rename-command", "x"),
+    ("SENTINEL", "SET", "mymaster", "rename-command", "x", ""),
+    ("SENTINEL", "SET", "mymaster", "notification-script", "/bin/true"),
+    ("SENTINEL", "SET", "mymaster", "master-reboot-down-after-period", "-1"),
+    ("SENTINEL", "DEBUG", "nope", "1"),
+    ("SENTINEL", "DEBUG", "tilt-period"),
+    ("SENTINEL", "DEBUG", "tilt-period", "0"),
+    ("SENTINEL", "DEBUG", "tilt-period", "abc"),
+]
+
+
+@pytest.mark.parametrize("argv", SAME_REPLY, ids=lambda a: " ".join(a[1:]) or "x")
+def test_differential_same_reply(world: World, argv: tuple[str, ...]) -> None:
+    assert _norm(world.ours_call(*argv)) == _norm(world.real.call(*argv))
+
+
+def test_differential_info_sentinel_section(world: World) -> None:
+    real = world.real.call("INFO", "sentinel")
+    assert isinstance(real, bytes)
+    real_lines = real.decode().split("\r\n")
+    assert real_lines[0] == "# Sentinel"
+    ours_lines = world.ours.info_sentinel_section(world.now).split("\r\n")
+    assert ours_lines == [line for line in real_lines[1:] if line]
+
+
+def test_differential_role(world: World) -> None:
+    real = world.real.call("ROLE")
+    reader = hiredis.Reader()
+    reader.feed(resp.encode(world.ours.role_reply(), 2))
+    assert reader.gets() == real
+
+
+def _reply_of(effects: list[object]) -> object:
+    """Our one reply among ``effects``, parsed back from the wire like the real one."""
+    values = [e.value for e in effects if isinstance(e, Reply)]
+    values += [Simple("OK") for e in effects if isinstance(e, PersistConfig) and e.reply_to]
+    assert len(values) == 1, effects
+    reader = hiredis.Reader()
+    reader.feed(resp.encode(values[0], 2))
+    return reader.gets()
+
+
+def test_differential_changes_and_their_events(world: World) -> None:
+    """The same changes on both sides: same replies, same events, same state after."""
+    sub = Conn(world.sentinel_port)
+    try:
+        assert sub.call("PSUBSCRIBE", "*") == [b"psubscribe", b"*", 1]
+        steps = [
+            ("SENTINEL", "SET", "mymaster", "quorum", "1", "parallel-syncs", "3"),
+            ("SENTINEL", "SET", "mymaster", "auth-pass", "nopw"),
+            ("SENTINEL", "SET", "mymaster", "auth-pass", ""),
+            ("SENTINEL", "SET", "mymaster", "rename-command", "flushall", "noflush"),
+            ("SENTINEL", "SET", "mymaster", "quorum", "1", "failover-timeout", "0"),
+            ("SENTINEL", "DEBUG", "tilt-period", "5000", "info-period", "9000"),
+            ("SENTINEL", "CONFIG", "SET", "announce-port", "1234"),
+            ("SENTINEL", "CONFIG", "SET", "announce-port", "0"),
+            ("SENTINEL", "MONITOR", "m2", "127.0.0.1", str(_free_port()), "1"),
+            ("SENTINEL", "REMOVE", "m2"),
+            ("SENTINEL", "FLUSHCONFIG"),
+        ]
+        for argv in steps:
+            real_reply = world.real.call(*argv)
+            effects = world.ours.sentinel_command(
+                ClientId(1), tuple(a.encode() for a in argv[1:]), 2, world.now
+            )
+            assert _norm(_reply_of(effects)) == _norm(real_reply), argv  # type: ignore[arg-type]
+            ours = [(e.type, e.payload) for e in effects if isinstance(e, Emit)]
+            channels = {channel for channel, _ in ours}
+            real: list[tuple[str, str]] = []
+            while len(real) < len(ours):
+                msg = sub.read()
+                assert isinstance(msg, list) and msg[0] == b"pmessage", msg
+                if msg[2].decode() in channels:
+                    real.append((msg[2].decode(), msg[3].decode()))
+            assert real == ours, argv
+        for argv in (
+            ("SENTINEL", "DEBUG"),
+            ("SENTINEL", "CONFIG", "GET", "*"),
+            ("SENTINEL", "CKQUORUM", "mymaster"),
+            ("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "m2"),
+        ):
+            assert _norm(world.ours_call(*argv)) == _norm(world.real.call(*argv)), argv
+        real_map = world.real.call("SENTINEL", "MASTER", "mymaster")
+        ours_map = world.ours_call("SENTINEL", "MASTER", "mymaster")
+        real_d = dict(zip(real_map[::2], real_map[1::2], strict=True))  # type: ignore[index]
+        ours_d = dict(zip(ours_map[::2], ours_map[1::2], strict=True))  # type: ignore[index]
+        for key in (b"quorum", b"parallel-syncs", b"failover-timeout"):
+            assert ours_d[key] == real_d[key], key
+    finally:
+        sub.close()
+
+
+_VALUES = ["0", "-1", "3", "5000", "100000", "x", "", "yes", "NO", "10.0.0.9", " 7"]
+_SET_OPTIONS = [
+    "down-after-milliseconds",
+    "failover-timeout",
+    "parallel-syncs",
+    "quorum",
+    "master-reboot-down-after-period",
+    "auth-user",
+    "notification-script",
+    "rename-command",
+    "QUORUM",
+    "bogus",
+]
+_DEBUG_PARAMS = ["tilt-period", "ELECTION-TIMEOUT", "default-failover-timeout", "nope"]
+_CONFIG_PARAMS = ["announce-ip", "announce-port", "resolve-hostnames", "sentinel-user", "x"]
+_DEBUG_VALUES = ["0", "-1", "x", "", "5000", "200000"]
+
+_word = st.sampled_from
+_commands = st.one_of(
+    st.tuples(st.just("SET"), st.just("mymaster")).flatmap(
+        lambda head: st.lists(
+            st.tuples(_word(_SET_OPTIONS), _word(_VALUES)), min_size=1, max_size=3
+        ).map(lambda pairs: head + tuple(x for pair in pairs for x in pair))
+    ),
+    st.lists(st.tuples(_word(_DEBUG_PARAMS), _word(_DEBUG_VALUES)), min_size=1, max_size=3).map(
+        lambda pairs: ("DEBUG", *(x for pair in pairs for x in pair))
+    ),
+    st.tuples(st.just("CONFIG"), st.just("SET"), _word(_CONFIG_PARAMS), _word(_VALUES)),
+    st.tuples(st.just("CONFIG"), st.just("GET"), _word(["*", "announce-*", "*user*", "X"])),
+    st.tuples(st.just("SIMULATE-FAILURE"), _word(["crash-after-promotion", "bogus", "HELP"])),
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(argv=_commands)
+def test_differential_random_changes(world: World, argv: tuple[str, ...]) -> None:
+    """Random SET/DEBUG/CONFIG/SIMULATE-FAILURE commands: same reply, same state after.
+
+    Runs last in this module: it leaves both sentinels with odd settings.
+    """
+    full = ("SENTINEL", *argv)
+    assert _norm(world.ours_call(*full)) == _norm(world.real.call(*full)), full
+    for check in (
+        ("SENTINEL", "DEBUG"),
+        ("SENTINEL", "CONFIG", "GET", "*"),
+        ("SENTINEL", "CKQUORUM", "mymaster"),
+    ):
+        assert _norm(world.ours_call(*check)) == _norm(world.real.call(*check)), (full, check)
+    real_map = world.real.call("SENTINEL", "MASTER", "mymaster")
+    ours_map = world.ours_call("SENTINEL", "MASTER", "mymaster")
+    real_d = dict(zip(real_map[::2], real_map[1::2], strict=True))  # type: ignore[index]
+    ours_d = dict(zip(ours_map[::2], ours_map[1::2], strict=True))  # type: ignore[index]
+    for key in (
+        b"quorum",
+        b"parallel-syncs",
+        b"failover-timeout",
+        b"down-after-milliseconds",
+    ):
+        assert ours_d[key] == real_d[key], (full, key)
+    real_info = world.real.call("INFO", "sentinel")
+    assert isinstance(real_info, bytes)
+    flags_line = [ln for ln in real_info.decode().split("\r\n") if "simulate_failure" in ln]
+    assert flags_line[0] in world.ours.info_sentinel_section(world.now).split("\r\n")
