@@ -16,6 +16,7 @@ import random
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -147,7 +148,15 @@ class World:
         for port in (self.master_port, self.replica_port):
             _wait(lambda p=port: _answers_ping(p), f"redis-server on {port}")
         self._start([_binary("redis-sentinel"), str(conf)], tmp)
+        # The same file (but the port) served by a pysentinel process.
+        self.py_port = _free_port()
+        py_conf = tmp / "pysentinel.conf"
+        py_conf.write_text(
+            self.conf_text.replace(f"port {self.sentinel_port}", f"port {self.py_port}")
+        )
+        self._start([sys.executable, "-m", "pysentinel", str(py_conf)], tmp)
         _wait(lambda: _answers_ping(self.sentinel_port), "redis-sentinel")
+        _wait(lambda: _answers_ping(self.py_port), "pysentinel")
         self.real = Conn(self.sentinel_port)
         # Wait until the real sentinel knows the replica (first INFO of the master).
         _wait(lambda: self._real_num_slaves() == 1, "the replica to be discovered")
@@ -326,6 +335,18 @@ SAME_REPLY = [
 @pytest.mark.parametrize("argv", SAME_REPLY, ids=lambda a: " ".join(a[1:]) or "x")
 def test_differential_same_reply(world: World, argv: tuple[str, ...]) -> None:
     assert _norm(world.ours_call(*argv)) == _norm(world.real.call(*argv))
+
+
+@pytest.mark.parametrize("argv", SAME_REPLY, ids=lambda a: " ".join(a[1:]) or "x")
+def test_differential_same_reply_from_the_pysentinel_process(
+    world: World, argv: tuple[str, ...]
+) -> None:
+    """The whole stack (driver, client layer, commands, RESP encoder) on a real socket."""
+    py = Conn(world.py_port)
+    try:
+        assert _norm(py.call(*argv)) == _norm(world.real.call(*argv))
+    finally:
+        py.close()
 
 
 def test_differential_info_sentinel_section(world: World) -> None:
