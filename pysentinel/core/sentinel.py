@@ -331,6 +331,7 @@ class Sentinel:
         from pysentinel.core import state_config
 
         config = state_config.config_from_state(self)
+        self.config = config
         return [PersistConfig(config=config, reply_to=reply_to, proto=proto)]
 
     def client_reconfig(
