@@ -241,10 +241,8 @@ def _name(arg: bytes) -> str:
     return arg.decode("utf-8", "surrogateescape")
 
 
-def _text(arg: bytes | str) -> str:
+def _text(arg: bytes) -> str:
     """An argument as it appears inside an error or event text."""
-    if isinstance(arg, str):
-        arg = arg.encode("utf-8", "surrogateescape")
     return arg.decode("utf-8", "replace")
 
 
@@ -264,9 +262,8 @@ def _string2ll(arg: bytes) -> int | None:
     if arg == b"0":
         return 0
     digits = arg[1:] if arg[:1] == b"-" else arg
+    # bytes.isdigit() is ASCII-only, as C's isdigit() in the "C" locale.
     if not digits or not digits.isdigit() or digits[:1] == b"0":
-        return None
-    if not digits.isascii():
         return None
     value = int(arg)
     if not _LONG_MIN <= value <= _LONG_MAX:

@@ -751,3 +751,46 @@ def test_commands_run_id_is_typed() -> None:
     peer.leader_epoch = 3  # type: ignore[assignment]
     d = as_dict(reply_of(run(s, "sentinels", "mymaster")).items[0])  # type: ignore[union-attr]
     assert d["voted-leader"] == PEER2 and d["voted-leader-epoch"] == "3"
+
+
+def test_commands_is_master_down_by_addr_address_matching() -> None:
+    s = make()
+    m = s.masters["mymaster"]
+    m.sdown_since = Millis(1)
+    down = Array((Int(1), Bulk(b"*"), Int(0)))
+    up = Array((Int(0), Bulk(b"*"), Int(0)))
+    assert reply_of(run(s, "is-master-down-by-addr", "127.0.0.1", "70000", "0", "*")) == up
+    assert reply_of(run(s, "is-master-down-by-addr", "localhost", "6379", "0", "*")) == up
+    s.resolve_hostnames = True
+    assert reply_of(run(s, "is-master-down-by-addr", "LOCALHOST", "6379", "0", "*")) == up
+    m.hostname = "localhost"
+    assert reply_of(run(s, "is-master-down-by-addr", "LOCALHOST", "6379", "0", "*")) == down
+    assert reply_of(run(s, "is-master-down-by-addr", "127.0.0.1", "6379", "0", "*")) == down
+
+
+def test_commands_set_unknown_master_and_trailing_option() -> None:
+    s = make()
+    assert error_text(run(s, "set", "nope", "quorum", "1")) == "ERR No such master with that name"
+    effects = run(s, "set", "mymaster", "quorum", "3", "bogus")
+    assert error_text(effects) == (
+        "ERR Unknown option or number of arguments for SENTINEL SET 'bogus'"
+    )
+    assert s.masters["mymaster"].quorum == 3
+    assert [f.reply_to for f in persisted(effects)] == [None]
+
+
+def test_commands_config_set_yes_no() -> None:
+    s = make()
+    run(s, "config", "set", "resolve-hostnames", "yes")
+    run(s, "config", "set", "resolve-hostnames", "No")
+    assert s.resolve_hostnames is False
+
+
+def test_commands_info_cache_skips_unrequested_masters_and_info_flags() -> None:
+    s = make()
+    value = reply_of(run(s, "info-cache", "other"))
+    assert value == Array((Bulk(b"other"), Array((Array((Int(0), NULL)),))))
+    s.simfailure_crash_after_election = True
+    s.simfailure_crash_after_promotion = True
+    text = commands.info_sentinel_section(s, Millis(5000))  # type: ignore[arg-type]
+    assert "sentinel_simulate_failure_flags:3" in text.split("\r\n")
