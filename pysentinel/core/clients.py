@@ -20,9 +20,11 @@ Rules of this module:
 * Killed clients (``CLIENT KILL``, ``ACL DELUSER``) leave the registry at once,
   like redis's freeClient(); the ``ClientDisconnected`` that follows is ignored.
 * Error texts never contain CR or LF (redis replaces them with spaces).
-* Commands we recognise but don't implement (``CLIENT PAUSE ... ALL``, ``CLIENT HELP``,
-  ``COMMAND DOCS``/``HELP``, ``ACL HELP``) answer an explicit ``-ERR`` saying so;
-  docs/deviations.md lists them.
+* ``CLIENT PAUSE ... ALL`` holds every valid command (checks still answer at once)
+  until the pause ends; :meth:`ClientRegistry.tick` and any later input run them, in
+  arrival order, and :meth:`ClientRegistry.next_deadline` says when.
+* Commands we recognise but don't implement (``CLIENT HELP``, ``COMMAND DOCS``/``HELP``,
+  ``ACL HELP``) answer an explicit ``-ERR`` saying so; docs/deviations.md lists them.
 """
 
 from __future__ import annotations
@@ -276,6 +278,11 @@ class ClientRegistry:
     total_errors: int = attrs.field(init=False, default=0)
     #: ``ACL LOG`` entries, newest first.
     acl_log: list[AclLogEntry] = attrs.field(init=False, factory=list)
+    #: CLIENT PAUSE: when it ends, and whether it holds every command (ALL) or only
+    #: writes (WRITE: nothing in sentinel). Held commands wait in ``postponed``.
+    pause_end: Millis | None = attrs.field(init=False, default=None)
+    pause_all: bool = attrs.field(init=False, default=False)
+    postponed: list[ClientCommand] = attrs.field(init=False, factory=list)
 
     def __attrs_post_init__(self) -> None:
         self.acl = Acl.from_config(self.config.requirepass, self.config.users)
@@ -303,21 +310,59 @@ class ClientRegistry:
             # user needs no password at that moment; a later password doesn't undo it.
             authenticated=not self.acl.auth_required(),
         )
-        return []
+        return self._release(now)
 
     def disconnected(self, event: ClientDisconnected, now: Millis) -> list[Effect]:
         """The connection is gone: drop the client and its subscriptions."""
         client = self.clients.pop(event.client, None)
         if client is not None:
-            self._unsubscribe_everything(client)
+            self._forget(client)
         return []
 
+    def _forget(self, client: ClientState) -> None:
+        """Drop a client's subscriptions and held-back commands (it is gone)."""
+        self._unsubscribe_everything(client)
+        self.postponed = [held for held in self.postponed if held.client != client.id]
+
     def command(self, event: ClientCommand, now: Millis) -> list[Effect]:
-        """Run one command from a client.
+        """Run one command from a client (after any commands a pause held back).
 
         Mirrors processCommand() (checks) and call() (counting).
         """
         self.start(now)
+        out = self._release(now)
+        if any(held.client == event.client for held in self.postponed):
+            # The client is blocked behind a held command: keep its order.
+            self.postponed.append(event)
+            return out
+        return out + self._run(event, now)
+
+    def tick(self, now: Millis) -> list[Effect]:
+        """Run the commands a ``CLIENT PAUSE`` held back, once it has ended.
+
+        Mirrors the pause checks of clientsCron()/beforeSleep().
+        """
+        return self._release(now)
+
+    def next_deadline(self) -> Millis | None:
+        """When held-back commands become runnable, if any are held."""
+        if self.postponed and self.pause_end is not None:
+            return self.pause_end
+        return None
+
+    def _release(self, now: Millis) -> list[Effect]:
+        if self.pause_end is not None and now >= self.pause_end:
+            self.pause_end = None
+            self.pause_all = False
+        out: list[Effect] = []
+        while self.postponed and not self._paused(now):
+            out.extend(self._run(self.postponed.pop(0), now))
+        return out
+
+    def _paused(self, now: Millis) -> bool:
+        return self.pause_all and self.pause_end is not None and now < self.pause_end
+
+    def _run(self, event: ClientCommand, now: Millis) -> list[Effect]:
         client = self.clients.get(event.client)
         if client is None or not event.argv:
             return []
@@ -325,6 +370,12 @@ class ClientRegistry:
         if client.reply_mode is ReplyMode.SKIP_NEXT:
             client.reply_mode = ReplyMode.SKIP
         effects = self._process(client, event, now)
+        if effects is None:
+            # Held back by CLIENT PAUSE: it runs (and replies) later, from the start.
+            if client.reply_mode is ReplyMode.SKIP:
+                client.reply_mode = ReplyMode.SKIP_NEXT
+            self.postponed.append(event)
+            return []
         if client.tracking_caching and client.last_cmd.partition("|")[0] != "client":
             # resetClient(): CLIENT CACHING applies to the next command only.
             client.tracking_caching = False
@@ -332,11 +383,14 @@ class ClientRegistry:
             client.reply_mode = ReplyMode.ON
         if client.close_after_reply and client.id in self.clients:
             del self.clients[client.id]
-            self._unsubscribe_everything(client)
+            self._forget(client)
             effects.append(CloseClient(client=client.id))
         return effects
 
-    def _process(self, client: ClientState, event: ClientCommand, now: Millis) -> list[Effect]:
+    def _process(
+        self, client: ClientState, event: ClientCommand, now: Millis
+    ) -> list[Effect] | None:
+        """The checks of spec §3.1, then the command; None when a pause holds it back."""
         argv = event.argv
         spec = cmdtable.lookup(argv[0])
         if spec is not None and spec.subcommands and len(argv) >= 2:
@@ -378,6 +432,8 @@ class ClientRegistry:
             )
         if client.proto == 2 and client.subscriptions and spec.fullname not in _SUBSCRIBED_ALLOWED:
             return self._reply(client, Error(_SUBSCRIBED_ONLY.format(spec.fullname)))
+        if self._paused(now):
+            return None
         handler = _HANDLERS[spec.fullname]
         effects = handler(self, client, argv, event, now)
         # Counted after the call, as call() does: INFO does not count itself.
@@ -464,7 +520,7 @@ class ClientRegistry:
             by.close_after_reply = True
             return []
         self.clients.pop(victim.id, None)
-        self._unsubscribe_everything(victim)
+        self._forget(victim)
         return [CloseClient(client=victim.id)]
 
     def stats(self, now: Millis, *, draw_hz: bool = True) -> serverinfo.ServerStats:
@@ -572,6 +628,8 @@ class ClientRegistry:
         Mirrors catClientInfoString(); memory and buffer fields are 0 here.
         """
         flags = "P" if client.subscriptions else ""
+        if any(held.client == client.id for held in self.postponed):
+            flags += "b"
         if client.tracking:
             flags += "t"
         if client.tracking_bcast:
@@ -1077,7 +1135,10 @@ def _client_unblock(
 def _client_unpause(
     reg: ClientRegistry, c: ClientState, argv: tuple[bytes, ...], ev: ClientCommand, now: Millis
 ) -> list[Effect]:
-    # Nothing is ever paused here (see _client_pause), so there is nothing to undo.
+    # Under a pause ALL this command is itself held back (as in redis 7.0), so it can
+    # only end a WRITE pause early; held commands then run on the next release.
+    reg.pause_end = None
+    reg.pause_all = False
     return reg._reply(c, OK)
 
 
@@ -1096,10 +1157,13 @@ def _client_pause(
             return reg._reply(c, Error("ERR CLIENT PAUSE mode must be WRITE or ALL"))
     elif len(argv) > 4:
         return reg._reply(c, Error(_SYNTAX))
-    if mode == "write":
-        # No sentinel command writes or may replicate: a WRITE pause holds nothing back.
-        return reg._reply(c, OK)
-    return reg._reply(c, Error("ERR CLIENT PAUSE ALL is not supported by pysentinel"))
+    # pauseClients(): the later end and the stronger mode win. No sentinel command
+    # writes or may replicate, so a WRITE pause holds nothing back.
+    end = Millis(now + timeout)
+    if reg.pause_end is None or end > reg.pause_end:
+        reg.pause_end = end
+    reg.pause_all = reg.pause_all or mode == "all"
+    return reg._reply(c, OK)
 
 
 def _client_caching(

@@ -11,7 +11,7 @@ from clients_fakes import Harness, encode_replies
 from pysentinel.config import SentinelConfig
 from pysentinel.core.clients import ClientSnapshot
 from pysentinel.core.effects import CloseClient, Exit, Log, Reply
-from pysentinel.core.inputs import ClientCommand, ProcessStats
+from pysentinel.core.inputs import ClientCommand, ClientConnected, ProcessStats
 from pysentinel.core.types import ClientId, LogLevel, Millis
 from pysentinel.core.values import NULL, Array, Bulk, Double, Error, Int, Push, Simple
 
@@ -449,10 +449,8 @@ def test_clients_client_misc_subcommands() -> None:
     )
     assert h.wire(c, "CLIENT", "UNBLOCK", "1", "error", "x") == b"-ERR syntax error\r\n"
     assert h.wire(c, "CLIENT", "UNBLOCK", "1", "TIMEOUT") == b":0\r\n"
-    assert h.wire(c, "CLIENT", "PAUSE", "10") == (
-        b"-ERR CLIENT PAUSE ALL is not supported by pysentinel\r\n"
-    )
     assert h.wire(c, "CLIENT", "PAUSE", "10", "write") == b"+OK\r\n"
+    assert h.wire(c, "PING") == b"+PONG\r\n"  # a WRITE pause holds nothing here
     assert h.wire(c, "CLIENT", "PAUSE", "x") == (
         b"-ERR timeout is not an integer or out of range\r\n"
     )
@@ -783,3 +781,72 @@ def test_clients_info_without_server_section_leaves_rng_alone() -> None:
     assert h.reg.rng.getstate() == state
     h.run(c, "INFO", "server")
     assert h.reg.rng.getstate() != state
+
+
+def test_clients_client_pause_all_holds_commands_until_it_ends() -> None:
+    h = Harness()
+    a, b = h.connect(), h.connect()
+    start = h.now
+    assert h.wire(a, "CLIENT", "PAUSE", "500") == b"+OK\r\n"
+    assert h.reg.next_deadline() is None  # nothing held yet
+    # Checks still answer at once; valid commands wait, each client in order.
+    assert h.wire(b, "FOO") == b"-ERR unknown command 'FOO', with args beginning with: \r\n"
+    assert h.run(b, "PING", "1") == []
+    assert h.run(a, "CLIENT", "UNPAUSE") == []  # held too, as in redis 7.0
+    assert h.run(b, "ECHO") == []  # b is blocked: even errors wait behind its PING
+    assert h.run(b, "PING", "2") == []
+    assert h.reg.next_deadline() == start + 500
+    assert b" flags=b " in h.reg.client_line(h.reg.clients[b], h.now).encode()
+    assert h.reg.tick(Millis(start + 499)) == []
+    released = h.reg.tick(Millis(start + 500))
+    assert [(e.client, e.value) for e in released if isinstance(e, Reply)] == [
+        (b, Bulk(b"1")),
+        (a, Simple("OK")),
+        (b, Error("ERR unknown command 'ECHO', with args beginning with: ")),
+        (b, Bulk(b"2")),
+    ]
+    assert h.reg.postponed == [] and h.reg.next_deadline() is None
+    assert h.wire(b, "PING") == b"+PONG\r\n"
+
+
+def test_clients_client_pause_released_by_later_input_and_longest_wins() -> None:
+    h = Harness()
+    a, b = h.connect(), h.connect()
+    h.run(a, "CLIENT", "PAUSE", "100", "WRITE")
+    h.run(a, "CLIENT", "PAUSE", "50", "ALL")  # ALL wins, the later end (100) stays
+    assert h.run(b, "PING") == []
+    h.now = Millis(h.now + 60)
+    assert h.run(b, "PING", "x") == []  # still paused: queued behind the first
+    h.now = Millis(h.now + 40)
+    # Any later input releases first, in order; then runs the new command.
+    effects = h.run(a, "PING", "late")
+    assert [(e.client, e.value) for e in effects if isinstance(e, Reply)] == [
+        (b, Simple("PONG")),
+        (b, Bulk(b"x")),
+        (a, Bulk(b"late")),
+    ]
+    # A held client that goes away is forgotten; a connect also releases.
+    h.run(a, "CLIENT", "PAUSE", "10")
+    h.run(b, "PING")
+    h.disconnect(b)
+    assert h.reg.postponed == []
+    h.now = Millis(h.now + 10)
+    h.run(a, "CLIENT", "PAUSE", "10")
+    c = h.connect()
+    assert h.run(a, "PING") == []
+    h.now = Millis(h.now + 10)
+    assert h.reg.connected(
+        ClientConnected(client=ClientId(99), addr="x:1", laddr="y:2"), h.now
+    ) == [Reply(client=a, value=Simple("PONG"), proto=2)]
+    assert c in h.reg.clients
+
+
+def test_clients_client_pause_keeps_reply_skip_for_the_held_command() -> None:
+    h = Harness()
+    a, b = h.connect(), h.connect()
+    h.run(b, "CLIENT", "REPLY", "SKIP")
+    h.run(a, "CLIENT", "PAUSE", "10")
+    assert h.run(b, "PING", "skipped") == []
+    h.now = Millis(h.now + 10)
+    assert h.reg.tick(h.now) == []  # the held PING's reply is the skipped one
+    assert h.wire(b, "PING") == b"+PONG\r\n"
