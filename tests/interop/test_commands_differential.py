@@ -380,6 +380,7 @@ def test_differential_changes_and_their_events(world: World) -> None:
     sub = Conn(world.sentinel_port)
     try:
         assert sub.call("PSUBSCRIBE", "*") == [b"psubscribe", b"*", 1]
+        port = str(world.master_port)
         steps = [
             ("SENTINEL", "SET", "mymaster", "quorum", "1", "parallel-syncs", "3"),
             ("SENTINEL", "SET", "mymaster", "auth-pass", "nopw"),
@@ -392,6 +393,12 @@ def test_differential_changes_and_their_events(world: World) -> None:
             ("SENTINEL", "MONITOR", "m2", "127.0.0.1", str(_free_port()), "1"),
             ("SENTINEL", "REMOVE", "m2"),
             ("SENTINEL", "FLUSHCONFIG"),
+            # A vote request from the future: +new-epoch, +vote-for-leader; then a second
+            # candidate in the same epoch gets the first vote back.
+            ("SENTINEL", "IS-MASTER-DOWN-BY-ADDR", "127.0.0.1", port, "10", "b" * 40),
+            ("SENTINEL", "IS-MASTER-DOWN-BY-ADDR", "127.0.0.1", port, "10", "c" * 40),
+            ("SENTINEL", "IS-MASTER-DOWN-BY-ADDR", "127.0.0.1", port, "9", "*"),
+            ("SENTINEL", "RESET", "my*"),
         ]
         for argv in steps:
             real_reply = world.real.call(*argv)
