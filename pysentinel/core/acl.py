@@ -165,14 +165,17 @@ class User:
         self.nopass = False
 
     def _add_key_pattern(self, text: str) -> None:
+        if text.startswith("%"):
+            perms, sep, pattern = text[1:].partition("~")
+            if not sep or not perms or any(c not in "RWrw" for c in perms):
+                raise AclError(_ERR_SYNTAX)
+            kinds = set(perms.upper())
+            # %RW~ is a plain pattern; %R~/%W~ keep their prefix (upper case).
+            text = "~" + pattern if kinds == {"R", "W"} else f"%{kinds.pop()}~{pattern}"
         if text == "~*":
             self.allkeys = True
             self.keys.clear()
             return
-        if text.startswith("%"):
-            perms, sep, _ = text[1:].partition("~")
-            if not sep or not perms or any(c not in "RWrw" for c in perms):
-                raise AclError(_ERR_SYNTAX)
         if self.allkeys:
             raise AclError(_ERR_KEYS_AFTER_ALL)
         if text not in self.keys:

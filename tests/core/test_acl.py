@@ -37,6 +37,8 @@ def _setuser(acl: Acl, name: str, rules: str) -> None:
         ("skip-sanitize-payload on", "on skip-sanitize-payload resetchannels -@all"),
         ("allkeys allchannels allcommands nocommands", "off ~* &* -@all"),
         ("~a ~b ~a %R~c", "off ~a ~b %R~c resetchannels -@all"),
+        ("%RW~*", "off ~* resetchannels -@all"),
+        ("%R~* ~a %wr~x %w~y", "off %R~* ~a ~x %W~y resetchannels -@all"),
         ("&a &a", "off resetchannels &a -@all"),
     ],
 )
