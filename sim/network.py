@@ -359,7 +359,7 @@ class Network:
             listener = self._listeners.get((host, conn.port))
             server = listener(conn) if listener is not None else None
             if server is None:
-                self.scheduler.after(back, lambda: self._fail(conn, REFUSED))
+                self.scheduler.after(max(back, 1), lambda: self._fail(conn, REFUSED))
                 return
             conn.b = server
             conn.state = "open"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import random
 
 from pysentinel.config import SentinelConfig, parse, render
-from pysentinel.core.effects import Close, Effect, Emit, PersistConfig, Reply
-from pysentinel.core.inputs import ClientCommand, ClientConnected
+from pysentinel.core.effects import Close, Connect, Effect, Emit, PersistConfig, Reply, Send
+from pysentinel.core.inputs import ClientCommand, ClientConnected, LinkConnected
 from pysentinel.core.sentinel import Sentinel
 from pysentinel.core.state_config import config_from_state
 from pysentinel.core.types import ClientId, Millis
@@ -176,3 +176,29 @@ def test_commands_sentinel_default_config_has_no_masters() -> None:
     assert node.reply("SENTINEL", "MASTERS") == Array(())
     assert config_from_state(node.s).masters == ()
     assert isinstance(config_from_state(node.s), SentinelConfig)
+
+
+def test_commands_sentinel_credentials_changes_drop_links_and_reconnect_with_them() -> None:
+    node = Node()
+    effects = node.s.tick(Millis(node.now + 1000))
+    connects = [e for e in effects if isinstance(e, Connect)]
+    assert len(connects) == 2 + 2 + 2 + 1  # two masters (cmd+pubsub), a replica, a peer
+    for c in connects:
+        node.s.handle(LinkConnected(link=c.link, local_host="127.0.0.1", local_port=1), node.now)
+    peer_link = next(c.link for c in connects if c.addr.port == 26380)
+    group = {c.link for c in connects if c.addr.port in (6379, 6380)}
+
+    effects = node.run("SENTINEL", "CONFIG", "SET", "sentinel-pass", "spw")
+    assert [e.link for e in effects if isinstance(e, Close)] == [peer_link]
+    effects = node.run("SENTINEL", "SET", "mymaster", "auth-pass", "mpw")
+    assert {e.link for e in effects if isinstance(e, Close)} == group
+
+    effects = node.s.tick(Millis(node.now + 2000))
+    new_cmd = {
+        e.addr.port: e.link for e in effects if isinstance(e, Connect) and e.kind.value == "cmd"
+    }
+    assert set(new_cmd) == {6379, 6380, 26380}
+    auths = {e.link: e.argv for e in effects if isinstance(e, Send) and e.argv[0] == b"AUTH"}
+    assert auths[new_cmd[6379]] == (b"AUTH", b"mpw")
+    assert auths[new_cmd[6380]] == (b"AUTH", b"mpw")
+    assert auths[new_cmd[26380]] == (b"AUTH", b"spw")
