@@ -21,7 +21,7 @@ from pysentinel.core.effects import Close, Connect, Effect, Emit, Exit, Log, Per
 from pysentinel.core.inputs import Input, LinkConnected, LinkDropped, LinkReply
 from pysentinel.core.sentinel import Sentinel
 from pysentinel.core.types import Addr, LinkId, LinkKind, LogLevel, Millis
-from pysentinel.core.values import InReply
+from pysentinel.core.values import ErrorReply, InReply
 
 HOST = "127.0.0.1"
 HELLO = b"__sentinel__:hello"
@@ -42,6 +42,8 @@ class FakeRedis:
     sync_infos: int = 0
     offset: int = 1000
     priority: int = 100
+    #: Misconfigured: answers SLAVEOF with an error (e.g. a rename-command mismatch).
+    refuse_slaveof: bool = False
     in_multi: bool = False
     queued: list[tuple[bytes, ...]] = attrs.Factory(list)
 
@@ -120,6 +122,8 @@ class FakeRedis:
                 queued, self.queued = self.queued, []
                 return tuple(self.command(world, link, q) for q in queued)
             case b"SLAVEOF" | b"REPLICAOF":
+                if self.refuse_slaveof:
+                    return ErrorReply("ERR unknown command 'SLAVEOF'")
                 if argv[1].upper() == b"NO":
                     self.master_port = None
                 else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import pytest
@@ -153,6 +154,24 @@ def test_select_replica_order_priority_offset_runid() -> None:
     assert failover.select_replica(s, m, T0) is a
     a.priority = b.priority = c.priority = 30
     assert failover.select_replica(s, m, T0) is d
+
+
+def test_select_replica_independent_of_table_order() -> None:
+    """Every order of five distinct candidates picks the same replica."""
+    specs = [
+        ("10.0.0.1", 100, 5, "cc" * 20),
+        ("10.0.0.2", 100, 9, None),
+        ("10.0.0.3", 100, 9, "BB" * 20),
+        ("10.0.0.4", 100, 9, "bA" * 20),
+        ("10.0.0.5", 101, 99, "00" * 20),
+    ]
+    for order in itertools.permutations(specs):
+        s = FakeSentinel()
+        m = s.add_master(now=T0)
+        for host, priority, offset, run_id in order:
+            s.add_replica(m, host, 6379, T0, run_id=run_id, priority=priority, offset=offset)
+        chosen = failover.select_replica(s, m, T0)
+        assert chosen is not None and chosen.addr.host == "10.0.0.4"
 
 
 def _reference_choice(replicas: list[ReplicaInstance]) -> ReplicaInstance | None:

@@ -197,3 +197,48 @@ def test_manual_failover_through_the_sentinel_command() -> None:
         f"-role-change {R1} new reported role is master",
     ]
     assert "+switch-master mymaster 127.0.0.1 16379 127.0.0.1 16380" in events
+
+
+def test_second_failover_may_start_at_once_t21() -> None:
+    world = World.build()
+    _crash_master(world)
+    world.advance(Millis(world.now + 20_000))
+    assert world.sentinel.masters["mymaster"].addr == Addr(HOST, 16380)
+    since = len(world.events)
+    world.peers[26380].says_down[16380] = True
+    world.crash(16380)
+    world.advance(Millis(world.now + 20_000))
+    events = world.event_texts(since)
+    # No retry delay after a successful failover: a new epoch, 16381 promoted.
+    assert "+new-epoch 2" in events
+    assert f"+vote-for-leader {MYID} 2" in events
+    assert "+switch-master mymaster 127.0.0.1 16380 127.0.0.1 16381" in events
+    assert not [line for line in world.logs if line.startswith("Next failover delay")]
+    master = world.sentinel.masters["mymaster"]
+    assert (master.config_epoch, world.sentinel.current_epoch) == (2, 2)
+
+
+def test_promotion_never_observed_aborts_then_retries_after_the_delay() -> None:
+    world = World.build()
+    world.servers[16380].refuse_slaveof = True
+    since = _crash_master(world)
+    world.advance(Millis(world.now + 70_000))
+    events = world.event_texts(since)
+    assert f"+failover-state-wait-promotion {R1}" in events
+    aborted = events.index(f"-failover-abort-slave-timeout {M}")
+    assert f"+promoted-slave {R1}" not in events
+    # The replica was un-marked; the next attempt waits 2 x failover-timeout (T21).
+    assert not world.sentinel.masters["mymaster"].replicas["127.0.0.1:16380"].promoted
+    assert events.count(f"+try-failover {M}") == 1
+    delay = [line for line in world.logs if line.startswith("Next failover delay")]
+    assert len(delay) == 1
+    prefix = "Next failover delay: I will not start a failover before "
+    assert delay[0].startswith(prefix) and delay[0].endswith(" seconds from now")
+    # Logged the tick after the abort, about 60 s (+ start jitter) before the retry.
+    assert 58 <= int(delay[0][len(prefix) :].split()[0]) <= 62
+    world.servers[16380].refuse_slaveof = False
+    world.advance(Millis(world.now + 60_000))
+    events = world.event_texts(since)
+    assert events.count(f"+try-failover {M}") == 2
+    assert "+new-epoch 2" in events[aborted:]
+    assert "+switch-master mymaster 127.0.0.1 16379 127.0.0.1 16380" in events
