@@ -27,8 +27,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pysentinel import resp
-from pysentinel.config import parse
+from pysentinel.config import parse, rewrite_text
 from pysentinel.core.effects import Emit, PersistConfig, Reply
+from pysentinel.core.state_config import config_from_state
 from pysentinel.core.types import ClientId, Millis
 from pysentinel.core.values import Simple
 
@@ -145,6 +146,7 @@ class World:
         )
         conf = tmp / "sentinel.conf"
         conf.write_text(self.conf_text)
+        self.conf_path = conf
         for port in (self.master_port, self.replica_port):
             _wait(lambda p=port: _answers_ping(p), f"redis-server on {port}")
         self._start([_binary("redis-sentinel"), str(conf)], tmp)
@@ -375,6 +377,24 @@ def _reply_of(effects: list[object]) -> object:
     return reader.gets()
 
 
+def _same_change(world: World, sub: Conn, argv: tuple[str, ...]) -> None:
+    """Run ``argv`` on both sides: same reply, and the real one published our events."""
+    real_reply = world.real.call(*argv)
+    effects = world.ours.sentinel_command(
+        ClientId(1), tuple(a.encode() for a in argv[1:]), 2, world.now
+    )
+    assert _norm(_reply_of(effects)) == _norm(real_reply), argv  # type: ignore[arg-type]
+    ours = [(e.type, e.payload) for e in effects if isinstance(e, Emit)]
+    channels = {channel for channel, _ in ours}
+    real: list[tuple[str, str]] = []
+    while len(real) < len(ours):
+        msg = sub.read()
+        assert isinstance(msg, list) and msg[0] == b"pmessage", msg
+        if msg[2].decode() in channels:
+            real.append((msg[2].decode(), msg[3].decode()))
+    assert real == ours, argv
+
+
 def test_differential_changes_and_their_events(world: World) -> None:
     """The same changes on both sides: same replies, same events, same state after."""
     sub = Conn(world.sentinel_port)
@@ -398,23 +418,9 @@ def test_differential_changes_and_their_events(world: World) -> None:
             ("SENTINEL", "IS-MASTER-DOWN-BY-ADDR", "127.0.0.1", port, "10", "b" * 40),
             ("SENTINEL", "IS-MASTER-DOWN-BY-ADDR", "127.0.0.1", port, "10", "c" * 40),
             ("SENTINEL", "IS-MASTER-DOWN-BY-ADDR", "127.0.0.1", port, "9", "*"),
-            ("SENTINEL", "RESET", "my*"),
         ]
         for argv in steps:
-            real_reply = world.real.call(*argv)
-            effects = world.ours.sentinel_command(
-                ClientId(1), tuple(a.encode() for a in argv[1:]), 2, world.now
-            )
-            assert _norm(_reply_of(effects)) == _norm(real_reply), argv  # type: ignore[arg-type]
-            ours = [(e.type, e.payload) for e in effects if isinstance(e, Emit)]
-            channels = {channel for channel, _ in ours}
-            real: list[tuple[str, str]] = []
-            while len(real) < len(ours):
-                msg = sub.read()
-                assert isinstance(msg, list) and msg[0] == b"pmessage", msg
-                if msg[2].decode() in channels:
-                    real.append((msg[2].decode(), msg[3].decode()))
-            assert real == ours, argv
+            _same_change(world, sub, argv)
         for argv in (
             ("SENTINEL", "DEBUG"),
             ("SENTINEL", "CONFIG", "GET", "*"),
@@ -428,6 +434,30 @@ def test_differential_changes_and_their_events(world: World) -> None:
         ours_d = dict(zip(ours_map[::2], ours_map[1::2], strict=True))  # type: ignore[index]
         for key in (b"quorum", b"parallel-syncs", b"failover-timeout"):
             assert ours_d[key] == real_d[key], key
+    finally:
+        sub.close()
+
+
+def test_differential_persisted_sentinel_lines(world: World) -> None:
+    """After the changes above, our flush of the original file has the same ``sentinel``
+    lines as the file the real redis-sentinel rewrote (generic lines are
+    pysentinel.config's business and tested there)."""
+    real_text = world.conf_path.read_text()
+    ours_text = rewrite_text(world.conf_text, config_from_state(world.ours))
+
+    def sentinel_lines(text: str) -> list[str]:
+        return [line for line in text.split("\n") if line.startswith(("sentinel ", "port "))]
+
+    # Same lines; their positions depend on the history of flushes (each one appends
+    # what is new at the end), so the order is not compared.
+    assert sorted(sentinel_lines(ours_text)) == sorted(sentinel_lines(real_text))
+
+
+def test_differential_reset(world: World) -> None:
+    sub = Conn(world.sentinel_port)
+    try:
+        assert sub.call("PSUBSCRIBE", "+reset-*") == [b"psubscribe", b"+reset-*", 1]
+        _same_change(world, sub, ("SENTINEL", "RESET", "my*"))
     finally:
         sub.close()
 
