@@ -376,10 +376,15 @@ def _act_on_replica(
             ):
                 out += sends
                 out += sentinel.event(EventType.CONVERT_TO_SLAVE, replica, now=now)
-    if role is Role.SLAVE and (
-        replica.master_port != master.addr.port
-        or replica.master_host is None
-        or not addr_equals_host(master, replica.master_host)
+    # A replica INFO without master_host gives nothing to compare (sentinel.c would
+    # hand NULL to the resolver), so it is left alone.
+    if (
+        role is Role.SLAVE
+        and replica.master_host is not None
+        and (
+            replica.master_port != master.addr.port
+            or not addr_equals_host(master, replica.master_host)
+        )
     ):
         wait = master.failover_timeout_ms
         if (

@@ -119,6 +119,9 @@ class InstanceSnapshot:
     last_hello_time: Millis = NEVER
     leader: str | None = None
     leader_epoch: int = 0
+    #: The SENTINEL MASTERS/REPLICAS/SENTINELS map (spec §3.2) as (field, value) pairs;
+    #: only when ``snapshot(now)`` was given the time to measure ages against.
+    fields: tuple[tuple[str, str], ...] = ()
 
 
 @attrs.frozen(kw_only=True)
@@ -153,9 +156,10 @@ class SentinelSnapshot:
     masters: tuple[MasterSnapshot, ...]
 
 
-def _instance_snapshot(instance: Instance) -> InstanceSnapshot:
+def _instance_snapshot(instance: Instance, fields: tuple[tuple[str, str], ...]) -> InstanceSnapshot:
     link = instance.link
     common = {
+        "fields": fields,
         "name": instance.name,
         "host": instance.addr.host,
         "port": instance.addr.port,
@@ -771,14 +775,26 @@ class Sentinel:
         """``instance``'s host in announce form (spec §9.5)."""
         return announce_host(instance, self.announce_hostnames)
 
-    def snapshot(self) -> SentinelSnapshot:
-        """Frozen view of the whole state, for tests, the simulator and metrics."""
+    def snapshot(self, now: Millis | None = None) -> SentinelSnapshot:
+        """Frozen view of the whole state, for tests, the simulator and metrics.
+
+        With ``now``, every instance also carries its spec §3.2 description map.
+        """
+
+        def view(instance: Instance) -> InstanceSnapshot:
+            fields: tuple[tuple[str, str], ...] = ()
+            if now is not None:
+                from pysentinel.core import commands
+
+                fields = tuple(commands.instance_map(self, instance, now))
+            return _instance_snapshot(instance, fields)
+
         masters = []
         for master in self.masters.values():
             promoted = master.promoted_replica
             masters.append(
                 MasterSnapshot(
-                    instance=_instance_snapshot(master),
+                    instance=view(master),
                     odown_since=master.odown_since,
                     failover_state=master.failover_state.value,
                     config_epoch=master.config_epoch,
@@ -791,8 +807,8 @@ class Sentinel:
                     notification_script=master.notification_script,
                     client_reconfig_script=master.client_reconfig_script,
                     promoted_replica=None if promoted is None else promoted.name,
-                    replicas=tuple(_instance_snapshot(r) for r in master.replicas.values()),
-                    sentinels=tuple(_instance_snapshot(p) for p in master.sentinels.values()),
+                    replicas=tuple(view(r) for r in master.replicas.values()),
+                    sentinels=tuple(view(p) for p in master.sentinels.values()),
                 )
             )
         return SentinelSnapshot(
