@@ -156,6 +156,28 @@ def test_select_replica_order_priority_offset_runid() -> None:
     assert failover.select_replica(s, m, T0) is d
 
 
+def test_select_replica_without_run_ids_keeps_table_order() -> None:
+    s = FakeSentinel()
+    m = s.add_master(now=T0)
+    first = s.add_replica(m, "10.0.0.9", 1, T0)
+    s.add_replica(m, "10.0.0.1", 1, T0)
+    assert failover.select_replica(s, m, T0) is first
+
+
+def test_start_failover_refused_while_in_progress() -> None:
+    s, m, _, _ = standard_setup()
+    failover.start_failover(s, m, T0)
+    with pytest.raises(UsageError):
+        failover.start_failover(s, m, T0)
+
+
+def test_reconf_progress_without_promoted_replica_is_ignored() -> None:
+    s, _, _, r2 = standard_setup()
+    r2.reconf = ReconfState.SENT
+    assert failover.on_replica_reconf_progress(s, r2, T0) == []
+    assert r2.reconf is ReconfState.SENT
+
+
 def test_select_replica_independent_of_table_order() -> None:
     """Every order of five distinct candidates picks the same replica."""
     specs = [
@@ -712,8 +734,17 @@ def test_reconf_slaves_sent_timeout_with_a_free_slot() -> None:
 
 def test_reconf_slaves_parallel_syncs_two() -> None:
     s, m = _reconf_setup(2)
+    reps = list(m.replicas.values())
     effects = failover.failover_state_machine(s, m, T0)
-    assert [t for t, _ in _emits(effects)] == ["+slave-reconf-sent"] * 2
+    assert _emits(effects) == [
+        ("+slave-reconf-sent", _RS.format(p=16381)),
+        ("+slave-reconf-sent", _RS.format(p=16382)),
+    ]
+    # One finishes: its slot goes to the next replica; the other is still in progress.
+    reps[1].reconf = ReconfState.DONE
+    effects = failover.failover_state_machine(s, m, Millis(T0 + 100))
+    assert _emits(effects) == [("+slave-reconf-sent", _RS.format(p=16383))]
+    assert [r.reconf for r in reps[1:]] == [ReconfState.DONE, ReconfState.SENT, ReconfState.SENT]
 
 
 def test_reconf_slaves_end_waits_while_promoted_is_sdown() -> None:
