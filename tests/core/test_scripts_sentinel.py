@@ -20,12 +20,12 @@ sentinel monitor mymaster 127.0.0.1 6379 2
 """
 
 
-def _start() -> tuple[Sentinel, Millis]:
+def _start() -> Sentinel:
     s = Sentinel(parse(CONF, cwd="/tmp"), random.Random(3))
     now = Millis(1000)
     s.start(now)
     s.handle(ClientConnected(client=CLIENT, addr="127.0.0.1:1", laddr="127.0.0.1:2"), now)
-    return s, now
+    return s
 
 
 def _cmd(s: Sentinel, now: int, *argv: str) -> list[Effect]:
@@ -49,7 +49,7 @@ def _pending(s: Sentinel, now: int) -> list[dict[str, object]]:
 
 
 def test_scripts_sentinel_warning_event_runs_the_notification_script() -> None:
-    s, now = _start()
+    s = _start()
     # The +set event is a warning about the master, emitted once the script is set:
     # it already queues the script.
     _cmd(s, 2000, "SENTINEL", "SET", "mymaster", "notification-script", "/bin/notify")
@@ -76,7 +76,7 @@ def test_scripts_sentinel_warning_event_runs_the_notification_script() -> None:
     assert [(e.level, e.type, e.payload) for e in effects if isinstance(e, Emit)] == [
         (LogLevel.DEBUG, "+script-child", "4242")
     ]
-    info = [e.value for e in _cmd(s, 2200, "INFO", "sentinel") if isinstance(e, Reply)][0]
+    info = next(e.value for e in _cmd(s, 2200, "INFO", "sentinel") if isinstance(e, Reply))
     assert isinstance(info, Bulk)
     assert b"sentinel_running_scripts:1\r\nsentinel_scripts_queue_length:1" in info.data
     jobs = _pending(s, 2300)
@@ -91,7 +91,7 @@ def test_scripts_sentinel_warning_event_runs_the_notification_script() -> None:
 
 
 def test_scripts_sentinel_timeout_kills_and_reports() -> None:
-    s, now = _start()
+    s = _start()
     _cmd(s, 2000, "SENTINEL", "DEBUG", "script-max-runtime", "500")
     _cmd(s, 2001, "SENTINEL", "SET", "mymaster", "notification-script", "/bin/slow")
     (run,) = [e for e in s.tick(Millis(2100)) if isinstance(e, RunScript)]
