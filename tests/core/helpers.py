@@ -330,3 +330,201 @@ def flushes(effects: Iterable[Effect]) -> int:
 def is_subsequence(needle: list[str], haystack: list[str]) -> bool:
     it = iter(haystack)
     return all(any(n == h for h in it) for n in needle)
+
+
+# --- several real sentinels ---------------------------------------------------------------
+
+
+@attrs.define
+class _ClusterSocket:
+    owner: int
+    link: LinkId
+    kind: LinkKind
+    addr: Addr
+    connected: bool = False
+    inbox: list[InReply] = attrs.Factory(list)
+    #: When the far side is one of our sentinels: its client id for this socket.
+    client: int | None = None
+    subscribed: bool = False
+
+
+@attrs.define
+class Cluster:
+    """Several real Sentinels, fake Redis servers and a fake network between them.
+
+    A ``Send`` to a sentinel's port becomes a ``ClientCommand`` on that sentinel (with a
+    ``ClientConnected`` first), and its ``Reply`` comes back as the ``LinkReply``: the
+    same path a real peer takes, through the client layer and SENTINEL commands.
+    """
+
+    configs: list[SentinelConfig]
+    now: Millis = T0
+    sentinels: list[Sentinel] = attrs.field(init=False)
+    servers: dict[Addr, FakeRedis] = attrs.Factory(dict)
+    sockets: dict[tuple[int, LinkId], _ClusterSocket] = attrs.Factory(dict)
+    #: Per sentinel, every effect it returned.
+    effects: list[list[Effect]] = attrs.field(init=False)
+    #: Sentinels that are down (not ticking, refusing connections).
+    down: set[int] = attrs.Factory(set)
+    _next_client: int = 1000
+
+    def __attrs_post_init__(self) -> None:
+        from pysentinel.core.sentinel import Sentinel
+
+        self.sentinels = [Sentinel(c, random.Random(i)) for i, c in enumerate(self.configs)]
+        self.effects = [[] for _ in self.configs]
+
+    @classmethod
+    def of(cls, n: int, master: MasterConfig) -> Cluster:
+        peers = [known_sentinel("127.0.0.1", 26379 + i, f"{i + 1:x}" * 40) for i in range(n)]
+        configs = [
+            SentinelConfig(
+                myid=peers[i].runid,
+                port=26379 + i,
+                masters=(
+                    attrs.evolve(
+                        master, known_sentinels=tuple(p for j, p in enumerate(peers) if j != i)
+                    ),
+                ),
+            )
+            for i in range(n)
+        ]
+        return cls(configs)
+
+    def server(self, host: str = "127.0.0.1", port: int = 6379, **kwargs: object) -> FakeRedis:
+        fake = FakeRedis(addr=Addr(host, port), **kwargs)  # type: ignore[arg-type]
+        self.servers[fake.addr] = fake
+        return fake
+
+    def _sentinel_at(self, addr: Addr) -> int | None:
+        for i, c in enumerate(self.configs):
+            if addr == Addr("127.0.0.1", c.port) and i not in self.down:
+                return i
+        return None
+
+    def _run(self, i: int, effects: list[Effect]) -> None:
+        self.effects[i] += effects
+        for effect in effects:
+            if isinstance(effect, Connect):
+                self.sockets[(i, effect.link)] = _ClusterSocket(
+                    i, effect.link, effect.kind, effect.addr
+                )
+            elif isinstance(effect, Close):
+                self.sockets.pop((i, effect.link), None)
+            elif isinstance(effect, Send):
+                sock = self.sockets.get((i, effect.link))
+                if sock is not None:
+                    self._send(sock, effect.argv)
+
+    def _send(self, sock: _ClusterSocket, argv: tuple[bytes, ...]) -> None:
+        from pysentinel import resp
+        from pysentinel.core.effects import Reply
+        from pysentinel.core.inputs import ClientCommand, ClientConnected
+        from pysentinel.core.types import ClientId
+
+        server = self.servers.get(sock.addr)
+        if server is not None:
+            sock.inbox.append(server.answer(argv))
+            if argv[0].upper() == b"SUBSCRIBE":
+                sock.subscribed = True
+            if argv[0].upper() == b"PUBLISH":
+                # redis delivers the message to every subscriber of the channel.
+                for other in self.sockets.values():
+                    if other.addr == sock.addr and other.subscribed:
+                        other.inbox.append((b"message", argv[1], argv[2]))
+            return
+        target = self._sentinel_at(sock.addr)
+        if target is None:
+            return
+        peer = self.sentinels[target]
+        if sock.client is None:
+            sock.client = self._next_client
+            self._next_client += 1
+            self._run(
+                target,
+                peer.handle(
+                    ClientConnected(
+                        client=ClientId(sock.client), addr="127.0.0.1:1", laddr="127.0.0.1:2"
+                    ),
+                    self.now,
+                ),
+            )
+        effects = peer.handle(ClientCommand(client=ClientId(sock.client), argv=argv), self.now)
+        self._run(target, effects)
+        for effect in effects:
+            value: object = None
+            if isinstance(effect, Reply) and effect.client == sock.client:
+                parser = resp.ReplyParser()
+                parser.feed(resp.encode(effect.value, 2))
+                value = parser.next_reply()[1]
+                sock.inbox.append(value)  # type: ignore[arg-type]
+            elif isinstance(effect, PersistConfig) and effect.reply_to == sock.client:
+                sock.inbox.append(b"OK")
+
+    def _reachable(self, sock: _ClusterSocket) -> bool:
+        return sock.addr in self.servers or self._sentinel_at(sock.addr) is not None
+
+    def deliver(self) -> None:
+        progress = True
+        while progress:
+            progress = False
+            for key, sock in list(self.sockets.items()):
+                if key not in self.sockets:
+                    continue
+                i = sock.owner
+                s = self.sentinels[i]
+                if i in self.down:
+                    continue
+                if not sock.connected:
+                    if self._reachable(sock):
+                        sock.connected = True
+                        self._run(
+                            i,
+                            s.handle(
+                                LinkConnected(
+                                    link=sock.link, local_host="127.0.0.1", local_port=40000
+                                ),
+                                self.now,
+                            ),
+                        )
+                    else:
+                        del self.sockets[key]
+                        self._run(
+                            i, s.handle(LinkDropped(link=sock.link, error="refused"), self.now)
+                        )
+                    progress = True
+                    continue
+                if sock.inbox:
+                    reply = sock.inbox.pop(0)
+                    self._run(i, s.handle(LinkReply(link=sock.link, reply=reply), self.now))
+                    progress = True
+
+    def start(self) -> None:
+        for i, s in enumerate(self.sentinels):
+            self._run(i, s.start(self.now))
+
+    def advance(self, ms: int, step: int = 50) -> None:
+        """Move time ``ms`` ahead in ``step``s; tick whoever is due, deliver everything."""
+        end = self.now + ms
+        while self.now < end:
+            self.now = Millis(min(end, self.now + step))
+            for i, s in enumerate(self.sentinels):
+                deadline = s.next_deadline()
+                if i not in self.down and deadline is not None and deadline <= self.now:
+                    self._run(i, s.tick(self.now))
+            self.deliver()
+
+    def kill_server(self, addr: Addr) -> None:
+        del self.servers[addr]
+        for key, sock in list(self.sockets.items()):
+            if sock.addr == addr:
+                del self.sockets[key]
+                self._run(
+                    sock.owner,
+                    self.sentinels[sock.owner].handle(
+                        LinkDropped(link=sock.link, error="reset"), self.now
+                    ),
+                )
+
+    def events(self, i: int) -> list[str]:
+        return events(self.effects[i])

@@ -1,0 +1,64 @@
+"""Three real sentinels over a fake network: discovery, agreement, one failover, and
+every sentinel converging on the new master (spec §4.2, §6, §8.8)."""
+
+from __future__ import annotations
+
+from helpers import Cluster, is_subsequence, master_config
+
+from pysentinel.core.types import Addr
+
+
+def _cluster() -> Cluster:
+    c = Cluster.of(3, master_config(quorum=2, down_after_ms=1000, failover_timeout_ms=10_000))
+    c.server(port=6379, replicas=[Addr("127.0.0.1", 6380), Addr("127.0.0.1", 6381)])
+    c.server(port=6380, role="slave", offset=100, run_id="2" * 40)
+    c.server(port=6381, role="slave", offset=50, run_id="3" * 40)
+    c.start()
+    c.advance(3000)
+    return c
+
+
+def test_sentinel_cluster_peers_see_each_other_connected() -> None:
+    c = _cluster()
+    for s in c.sentinels:
+        master = s.masters["mymaster"]
+        assert len(master.sentinels) == 2
+        assert all(not p.link.disconnected for p in master.sentinels.values())
+        assert list(master.replicas) == ["127.0.0.1:6380", "127.0.0.1:6381"]
+        # Peers' hellos arrive (through the master's channel and PUBLISH to us).
+        assert all(p.last_hello_time > c.now - 2500 for p in master.sentinels.values())
+
+
+def test_sentinel_cluster_one_failover_everyone_switches() -> None:
+    c = _cluster()
+    c.kill_server(Addr("127.0.0.1", 6379))
+    c.advance(20_000)
+    leaders = [i for i in range(3) if "+elected-leader" in " ".join(c.events(i))]
+    assert len(leaders) == 1, [c.events(i) for i in range(3)]
+    leader = leaders[0]
+    switch = "+switch-master mymaster 127.0.0.1 6379 127.0.0.1 6380"
+    for i, s in enumerate(c.sentinels):
+        master = s.masters["mymaster"]
+        assert master.addr == Addr("127.0.0.1", 6380), (i, c.events(i))
+        assert master.config_epoch >= 1
+        assert switch in c.events(i)
+        if i != leader:
+            leader_id = c.sentinels[leader].myid
+            assert is_subsequence(
+                [
+                    f"+config-update-from sentinel {leader_id} 127.0.0.1 {26379 + leader}"
+                    " @ mymaster 127.0.0.1 6379",
+                    switch,
+                    "+slave slave 127.0.0.1:6381 127.0.0.1 6381 @ mymaster 127.0.0.1 6380",
+                    "+slave slave 127.0.0.1:6379 127.0.0.1 6379 @ mymaster 127.0.0.1 6380",
+                ],
+                c.events(i),
+            ), c.events(i)
+    assert c.servers[Addr("127.0.0.1", 6381)].master_port == 6380
+    # The old master comes back as a master and is converted exactly once.
+    old = c.server(port=6379, run_id="9" * 40)
+    c.advance(30_000)
+    assert old.role == "slave" and old.master_port == 6380
+    conversions = sum(1 for i in range(3) for e in c.events(i) if e.startswith("+convert-to-slave"))
+    assert conversions == 1
+    assert all(s.current_epoch == c.sentinels[leader].current_epoch for s in c.sentinels)
