@@ -358,13 +358,13 @@ class RedisNode:
         cmd: list[str] = []
         if self.password is not None:
             cmd += ["AUTH"] + ([self.username] if self.username else []) + [self.password]
-            sock.sendall(_pack(cmd))
+            sock.sendall(pack(cmd))
             assert sock.recv(100).startswith(b"+OK")
-        sock.sendall(_pack(["DEBUG", "SLEEP", str(seconds)]))
+        sock.sendall(pack(["DEBUG", "SLEEP", str(seconds)]))
         return sock
 
 
-def _pack(argv: Sequence[str]) -> bytes:
+def pack(argv: Sequence[str]) -> bytes:
     out = [f"*{len(argv)}\r\n".encode()]
     for arg in argv:
         b = arg.encode()
@@ -723,10 +723,10 @@ def call_raw(port: int, *args: str | int, auth: Sequence[str] = ()) -> bytes:
     the reply's exact bytes."""
     with socket.create_connection((HOST, port), timeout=CLIENT_TIMEOUT_S) as sock:
         if auth:
-            sock.sendall(_pack(["AUTH", *auth]))
+            sock.sendall(pack(["AUTH", *auth]))
             ok = read_replies(sock, 1)
             assert ok == b"+OK\r\n", ok
-        sock.sendall(_pack([str(a) for a in args]))
+        sock.sendall(pack([str(a) for a in args]))
         return read_replies(sock, 1)
 
 
@@ -748,7 +748,7 @@ def pipeline_raw(
     """Send ``commands`` in one write on a new connection; the exact bytes of the replies."""
     with socket.create_connection((HOST, port), timeout=CLIENT_TIMEOUT_S) as sock:
         if auth:
-            sock.sendall(_pack(["AUTH", *auth]))
+            sock.sendall(pack(["AUTH", *auth]))
             assert read_replies(sock, 1) == b"+OK\r\n"
-        sock.sendall(b"".join(_pack([str(a) for a in cmd]) for cmd in commands))
+        sock.sendall(b"".join(pack([str(a) for a in cmd]) for cmd in commands))
         return read_replies(sock, len(commands))
