@@ -7,9 +7,11 @@ Rules of this module:
   the pairs in :data:`_TRANSITIONS` and nothing else: every change of state goes through
   :func:`_enter`, which checks the table, stamps ``failover_state_change_time`` and
   emits the state's ``+failover-state-*`` event where sentinel.c has one (STYLE §5).
-  The one change that does not pass here is ``UPDATE_CONFIG -> NONE``: it is part of
-  ``Sentinel.reset_master_and_change_address`` (sentinelResetMaster clears the failover
-  state), which is also used by observers and by ``SENTINEL RESET`` in any state.
+  The exception is a reset of the master (sentinelResetMaster clears the failover
+  state): ``Sentinel.reset_master_and_change_address`` at the end of our failover
+  (``UPDATE_CONFIG -> NONE``, which the table lists), and outside this module
+  ``SENTINEL RESET`` and a newer config learnt from a hello, which return any state to
+  ``NONE`` at once, as in sentinel.c.
 * The machine advances one state per tick (:func:`failover_state_machine`), except
   where INFO processing drives it: the promoted replica reporting ``role:master``
   (:func:`on_promoted_replica_is_master`) and replicas reporting progress of their
@@ -66,6 +68,7 @@ __all__ = [
     "start_failover",
     "start_failover_if_needed",
     "start_manual_failover",
+    "state_diagram",
     "switch_to_promoted_replica",
 ]
 
@@ -92,6 +95,23 @@ _TRANSITIONS: Final[frozenset[tuple[FailoverState, FailoverState]]] = frozenset(
 )
 #: The same table, public, for the generated state diagram in the docs.
 TRANSITIONS: Final = _TRANSITIONS
+
+
+def state_diagram() -> str:
+    """The transition table as a Mermaid ``stateDiagram-v2``, for the docs.
+
+    Generated from :data:`TRANSITIONS` (in enum order, so the text is stable), the way
+    h11's ``make-state-diagrams.py`` draws its tables.
+    """
+    order = list(FailoverState)
+    lines = ["stateDiagram-v2", f"    [*] --> {_S.NONE.value}"]
+    for a, b in sorted(TRANSITIONS, key=lambda t: (order.index(t[0]), order.index(t[1]))):
+        label = ""
+        if b is _S.NONE:
+            label = " : abort" if a in ABORTABLE_STATES else " : address switch"
+        lines.append(f"    {a.value} --> {b.value}{label}")
+    return "\n".join(lines) + "\n"
+
 
 #: States a failover may be aborted in (sentinelAbortFailover asserts ``<= WAIT_PROMOTION``).
 ABORTABLE_STATES: Final = frozenset(

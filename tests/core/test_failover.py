@@ -825,6 +825,16 @@ def test_transition_table_shape() -> None:
     }
 
 
+def test_state_diagram_is_generated_from_the_table() -> None:
+    diagram = failover.state_diagram()
+    assert diagram.startswith("stateDiagram-v2\n    [*] --> none\n")
+    edges = diagram.splitlines()[2:]
+    assert len(edges) == len(failover.TRANSITIONS)
+    assert "    wait_promotion --> none : abort" in edges
+    assert "    update_config --> none : address switch" in edges
+    assert "    reconf_slaves --> none : abort" not in edges
+
+
 # --- every (state, input) pair (STYLE §14) ------------------------------------------------
 
 INPUTS = [
