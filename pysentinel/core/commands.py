@@ -32,7 +32,7 @@ from __future__ import annotations
 import ipaddress
 import random
 from collections.abc import Callable
-from typing import Final, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
 from pysentinel.config import MasterConfig, SentinelConfig
 from pysentinel.core.effects import Close, Effect, Log, Reply, Send
@@ -62,6 +62,9 @@ from pysentinel.core.values import (
     Simple,
     Value,
 )
+
+if TYPE_CHECKING:
+    from pysentinel.core.clients import ClientRegistry
 
 __all__ = [
     "HELP_LINES",
@@ -189,6 +192,7 @@ class SentinelState(Protocol):
     simfailure_crash_after_election: bool
     simfailure_crash_after_promotion: bool
     scripts: ScriptQueue
+    clients: ClientRegistry
 
     def event(
         self,

@@ -6,7 +6,9 @@ Rules of this module:
   as data: the rendering into sentinel.conf lines, the "differs from the default"
   filters and the in-place rewrite are :mod:`pysentinel.config`'s business.
 * Generic (server) directives are not modelled by the core: they are kept as they were
-  last loaded or persisted (``sentinel.config``), so a flush never changes them.
+  last loaded or persisted (``sentinel.config``), so a flush never changes them. The
+  exception is the ACL users: like rewriteConfigUserOption(), a flush writes the users
+  as they are now (``ACL SETUSER`` changes reach the file with the next flush).
 * Addresses are written in announce form (spec §9.5). The ``monitor`` line carries the
   *current* master address, which is the promoted replica once its promotion was seen
   (trap T30); the ``known-replica`` entry that would then repeat that address carries
@@ -99,6 +101,7 @@ def config_from_state(sentinel: SentinelState) -> SentinelConfig:
         announce_hostnames=sentinel.announce_hostnames,
         sentinel_user=sentinel.sentinel_user,
         sentinel_pass=sentinel.sentinel_pass,
+        users=sentinel.clients.acl.config_lines(),
         masters=tuple(
             master_config(m, sentinel.announce_hostnames) for m in sentinel.masters.values()
         ),

@@ -12,6 +12,7 @@ import random
 
 from pysentinel.config import MasterConfig, SentinelConfig
 from pysentinel.core import commands, state_config
+from pysentinel.core.clients import ClientRegistry
 from pysentinel.core.effects import Effect, Emit, Log, PersistConfig, Reply
 from pysentinel.core.events import EventType, instance_details
 from pysentinel.core.instance import (
@@ -55,6 +56,7 @@ class FakeSentinel:
         self.simfailure_crash_after_election = False
         self.simfailure_crash_after_promotion = False
         self.scripts = ScriptQueue(self.tunables)
+        self.clients = ClientRegistry(self.config, self, random.Random(2))
         self.events: list[tuple[str, str]] = []
         self.resets: list[str] = []
         self.forgotten_links: list[LinkId] = []
@@ -186,6 +188,9 @@ class FakeSentinel:
 
     def info_sentinel_section(self, now: Millis) -> str:
         return commands.info_sentinel_section(self, now)  # type: ignore[arg-type]
+
+    def hello_published(self, payload: bytes, now: Millis) -> list[Effect]:
+        return []
 
 
 def run(s: FakeSentinel, *argv: str | bytes, proto: int = 2, now: int = 5000) -> list[Effect]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import random
 
+import attrs
+
 from pysentinel.config import SentinelConfig, parse, render
 from pysentinel.core.effects import Close, Connect, Effect, Emit, PersistConfig, Reply, Send
 from pysentinel.core.inputs import ClientCommand, ClientConnected, LinkConnected
@@ -68,7 +70,25 @@ def _fields(value: Value) -> dict[str, str]:
 
 def test_commands_sentinel_config_from_loaded_state_is_the_loaded_config() -> None:
     node = Node()
-    assert config_from_state(node.s) == node.config
+    out = config_from_state(node.s)
+    assert out == attrs.evolve(
+        node.config, users=(("default", "on", "nopass", "~*", "&*", "+@all"),)
+    )
+    assert render(out) == render(node.config)
+
+
+def test_commands_sentinel_flush_persists_acl_users() -> None:
+    node = Node(CONF + "requirepass pw\n")
+    node.run("AUTH", "pw")
+    node.run("ACL", "SETUSER", "alice", "on", ">apw", "+@all", "~*")
+    effects = node.run("SENTINEL", "FLUSHCONFIG")
+    (flush,) = [e for e in effects if isinstance(e, PersistConfig)]
+    names = [u[0] for u in flush.config.users]
+    assert names == ["alice", "default"]
+    assert flush.config.users[1][2].startswith("#")  # requirepass as the default's hash
+    text = render(flush.config)
+    assert "user alice on #" in text
+    assert render(parse(text, cwd="/tmp")) == text
 
 
 def test_commands_sentinel_persisted_config_round_trips() -> None:

@@ -13,6 +13,7 @@ from pysentinel.core.types import Addr, Epoch, Millis, RunId
 from tests.core.commands_fakes import FakeSentinel
 
 PEER = "b" * 40
+DEFAULT_USER = ("default", "on", "nopass", "~*", "&*", "+@all")
 
 CONF = f"""
 port 26390
@@ -52,7 +53,9 @@ def test_state_config_reflects_loaded_config_and_keeps_generic_directives() -> N
     loaded = parse(CONF, cwd="/tmp")
     s = FakeSentinel(loaded)
     out = config_from_state(s)  # type: ignore[arg-type]
-    assert out == loaded
+    # The users are the ACL's now: the implicit default user, as the renderer adds.
+    assert out == attrs.evolve(loaded, users=(DEFAULT_USER,))
+    assert render(out) == render(loaded)
     assert out.port == 26390 and out.logfile == "/tmp/x.log"
 
 

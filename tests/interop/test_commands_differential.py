@@ -449,7 +449,8 @@ def test_differential_persisted_sentinel_lines(world: World) -> None:
     ours_text = rewrite_text(world.conf_text, config_from_state(world.ours))
 
     def sentinel_lines(text: str) -> list[str]:
-        return [line for line in text.split("\n") if line.startswith(("sentinel ", "port "))]
+        prefixes = ("sentinel ", "port ", "user ", "requirepass ")
+        return [line for line in text.split("\n") if line.startswith(prefixes)]
 
     # Same lines; their positions depend on the history of flushes (each one appends
     # what is new at the end), so the order is not compared.
