@@ -242,3 +242,28 @@ def test_promotion_never_observed_aborts_then_retries_after_the_delay() -> None:
     assert events.count(f"+try-failover {M}") == 2
     assert "+new-epoch 2" in events[aborted:]
     assert "+switch-master mymaster 127.0.0.1 16379 127.0.0.1 16380" in events
+
+
+def test_tilt_freezes_the_failover_until_it_ends() -> None:
+    world = World.build()
+    since = _crash_master(world)
+    deadline = world.now + 20_000
+    while not any("+failover-state-wait-promotion" in e for e in world.event_texts(since)):
+        assert world.now < deadline
+        world.advance(Millis(world.now + 10))
+    # The clock jumps 3 s (a stopped process): TILT for 30 s.
+    world.now = Millis(world.now + 3000)
+    world.advance(Millis(world.now + 29_000))
+    events = world.event_texts(since)
+    tilt = events.index("+tilt #tilt mode entered")
+    # The replica reports role master during TILT: seen, but not acted on (spec §9.1).
+    assert events[tilt + 1] == f"-role-change {R1} new reported role is master"
+    assert len(events) == tilt + 2
+    world.advance(Millis(world.now + 10_000))
+    events = world.event_texts(since)
+    assert events[tilt + 2 : tilt + 5] == [
+        "-tilt #tilt mode exited",
+        f"+promoted-slave {R1}",
+        f"+failover-state-reconf-slaves {M}",
+    ]
+    assert "+switch-master mymaster 127.0.0.1 16379 127.0.0.1 16380" in events
