@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 from pysentinel import resp
 from pysentinel.config import parse, rewrite_text
 from pysentinel.core.effects import Emit, PersistConfig, Reply
+from pysentinel.core.inputs import ClientCommand, ClientConnected
 from pysentinel.core.state_config import config_from_state
 from pysentinel.core.types import ClientId, Millis
 from pysentinel.core.values import Simple
@@ -445,8 +446,20 @@ def test_differential_persisted_sentinel_lines(world: World) -> None:
     """After the changes above, our flush of the original file has the same ``sentinel``
     lines as the file the real redis-sentinel rewrote (generic lines are
     pysentinel.config's business and tested there)."""
+    # ACL changes reach the file with the next flush.
+    acl = ("ACL", "SETUSER", "bob", "on", ">pw", "+@all", "&chan")
+    assert world.real.call(*acl) == b"OK"
+    assert world.real.call("SENTINEL", "FLUSHCONFIG") == b"OK"
+    world.ours.handle(
+        ClientConnected(client=ClientId(9), addr="127.0.0.1:1", laddr="x:2"), world.now
+    )
+    effects = world.ours.handle(
+        ClientCommand(client=ClientId(9), argv=tuple(a.encode() for a in acl)), world.now
+    )
+    assert [e.value for e in effects if isinstance(e, Reply)] == [Simple("OK")]
     real_text = world.conf_path.read_text()
     ours_text = rewrite_text(world.conf_text, config_from_state(world.ours))
+    assert "user bob on #" in ours_text
 
     def sentinel_lines(text: str) -> list[str]:
         prefixes = ("sentinel ", "port ", "user ", "requirepass ")
