@@ -31,7 +31,8 @@ Directives (one per line, ``#`` starts a comment):
 * ``monitor <master-name> <redis> <quorum>``.
 * ``set <option> <value...>``: ``down-after-milliseconds``, ``failover-timeout``,
   ``parallel-syncs``, ``min-replicas-to-write``, ``min-replicas-max-lag``,
-  ``latency <min> <max>``, ``loss <p>``, ``break-after <ms>``, ``client-timeout <ms>``.
+  ``latency <min> <max>``, ``loss <p>``, ``break-after <ms>``, ``client-timeout <ms>``,
+  ``sentinel-debug <tunable> <ms>`` (``SENTINEL DEBUG`` at every sentinel start).
 * ``accept <availability|split-brain|lost-writes>`` — for ``analyze``: faults of that
   kind do not make the exit status non-zero.
 * ``at <time> <fault...>`` — a fault at a virtual time (``500ms``, ``20s``, ``2m``);
@@ -113,6 +114,8 @@ class Topology:
     loss: float = 0.0
     break_after_ms: int = 30_000
     client_timeout_ms: int = 1_000
+    #: ``SENTINEL DEBUG <name> <ms>`` applied at every sentinel start (not persisted).
+    sentinel_debug: tuple[tuple[str, int], ...] = ()
     accept: tuple[str, ...] = ()
 
     def box(self, name: str) -> BoxSpec:
@@ -253,6 +256,10 @@ _SETTINGS = {
 
 
 def _setting(settings: dict[str, object], key: str, values: list[str]) -> None:
+    if key == "sentinel-debug" and len(values) == 2:
+        debug: list[tuple[str, int]] = list(settings.get("sentinel_debug", []))  # type: ignore[call-overload]
+        settings["sentinel_debug"] = (*debug, (values[0], int(values[1])))
+        return
     if key == "latency" and len(values) == 2:
         settings["latency_min_ms"] = int(values[0])
         settings["latency_max_ms"] = int(values[1])

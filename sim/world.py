@@ -157,8 +157,8 @@ class SimSentinel(Process):
         super().__init__(name, box, port, net)
         self.world = world
         self.pid = pid
-        #: The config file's contents (rewritten on every PersistConfig).
-        self.config_text = config_text
+        self._config_text = config_text
+        self._unwritten: SentinelConfig | None = None
         self.flushes = 0
         self.clock_offset = 0
         self.core: Core | None = None
@@ -179,6 +179,14 @@ class SimSentinel(Process):
         """This sentinel's clock."""
         return Millis(self.scheduler.now + self.clock_offset)
 
+    @property
+    def config_text(self) -> str:
+        """The config file's contents, as the last flush left it."""
+        if self._unwritten is not None:
+            self._config_text = config_mod.rewrite_text(self._config_text, self._unwritten)
+            self._unwritten = None
+        return self._config_text
+
     def _boot(self) -> None:
         cfg = config_mod.parse(self.config_text, path=f"/sim/{self.name}.conf", cwd="/tmp")
         rng = random.Random(f"{self.world.seed}/core/{self.name}/{self.life}")
@@ -190,6 +198,9 @@ class SimSentinel(Process):
             self.world.core_failed(self, "constructor", traceback.format_exc())
             return
         self._step(lambda core: core.start(self.now), "start")
+        for key, value in self.world.topology.sentinel_debug:
+            argv = (b"SENTINEL", b"DEBUG", key.encode(), str(value).encode())
+            self.admin(argv, lambda reply: None)
 
     def on_crash(self) -> None:
         self.core = None
@@ -296,7 +307,9 @@ class SimSentinel(Process):
                     return
 
     def _persist(self, cfg: SentinelConfig, client: ClientId | None) -> None:
-        self.config_text = config_mod.rewrite_text(self.config_text, cfg)
+        # The file is rewritten lazily: only a restart reads it, and rewriting on every
+        # flush costs more than the rest of a sentinel step.
+        self._unwritten = cfg
         self.flushes += 1
         self.world.log(self, LogLevel.NOTICE, "Sentinel new configuration saved on disk")
         if client is not None:

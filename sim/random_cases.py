@@ -1,0 +1,233 @@
+"""Random topologies and fault schedules, each fully determined by one integer seed.
+
+``random_case(seed)`` writes a scenario (as scenario text, so a failing case can be
+printed, saved and replayed with ``pysentinel-sim replay SEED``); ``run_case`` plays
+it in three phases and lists every problem:
+
+1. chaos: the random faults, with safety checked after every sentinel step;
+2. heal: network whole, everything restarted; after ``settle`` the world must have
+   converged (``invariants.check_converged``);
+3. kill: the converged master crashes for good; a replica must be promoted and the
+   world must converge again (liveness: a majority of sentinels and a usable
+   replica can talk, so a failover must happen).
+
+Timings are shortened so that hundreds of cases fit in CI: ``down-after`` 1-3 s,
+``failover-timeout`` 6-15 s, ``SENTINEL DEBUG tilt-period 5000`` at every start.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import TextIO
+
+import attrs
+
+from sim.faults import schedule_faults
+from sim.invariants import SafetyChecker, check_converged, lost_writes
+from sim.runner import RunResult, _summary, heal_everything
+from sim.scenario import Scenario, parse_scenario
+from sim.world import CoreFactory, World
+
+__all__ = ["CaseOutcome", "bench", "random_case", "run_case"]
+
+#: Where the chaos phase ends (virtual ms).
+CHAOS_MS = 40_000
+
+
+def random_case(seed: int, *, faults: bool = True) -> Scenario:
+    """The scenario for ``seed`` (a pure function of it)."""
+    rng = random.Random(f"case/{seed}")
+    n_boxes = rng.randint(1, 5)
+    boxes = [chr(ord("A") + i) for i in range(n_boxes)]
+    n_sentinels = rng.randint(1, 7)
+    n_redis = rng.randint(1, 4)
+    quorum = rng.randint(1, n_sentinels)
+    lines = [f"# random case {seed}"]
+    lines += [f"box {b} 10.0.0.{i + 1}" for i, b in enumerate(boxes)]
+    ports: dict[str, int] = {}
+    for i in range(n_redis):
+        box = rng.choice(boxes)
+        port = 6379 + sum(1 for b in ports.values() if b == ord(box))
+        ports[f"r{i + 1}"] = ord(box)
+        extra = "" if i == 0 else " replicaof r1"
+        lines.append(f"redis r{i + 1} {box} port {port}{extra}")
+    sentinel_ports: dict[str, int] = {}
+    for i in range(n_sentinels):
+        box = rng.choice(boxes)
+        port = 26379 + sentinel_ports.get(box, 0)
+        sentinel_ports[box] = sentinel_ports.get(box, 0) + 1
+        lines.append(f"sentinel s{i + 1} {box} port {port}")
+    for i in range(rng.randint(0, 2)):
+        lines.append(f"client c{i + 1} {rng.choice(boxes)} interval 250")
+    down_after = rng.choice([1000, 2000, 3000])
+    failover_timeout = rng.choice([6000, 10000, 15000])
+    lines += [
+        f"monitor mymaster r1 {quorum}",
+        f"set down-after-milliseconds {down_after}",
+        f"set failover-timeout {failover_timeout}",
+        "set sentinel-debug tilt-period 5000",
+        f"set latency 1 {rng.choice([2, 5, 20])}",
+    ]
+    if rng.random() < 0.2:
+        lines.append("set loss 0.05")
+    procs = [f"r{i + 1}" for i in range(n_redis)] + [f"s{i + 1}" for i in range(n_sentinels)]
+    n_faults = rng.randint(1, 8) if faults else 0
+    times = sorted(rng.randint(2_000, CHAOS_MS - 2_000) for _ in range(n_faults))
+    for t in times:
+        lines.append(f"at {t}ms {_random_fault(rng, boxes, procs)}")
+    settle = 3 * failover_timeout + 20_000
+    lines.append(f"run {CHAOS_MS + settle}ms")
+    return parse_scenario("\n".join(lines) + "\n")
+
+
+def _random_fault(rng: random.Random, boxes: list[str], procs: list[str]) -> str:
+    kind = rng.choice(
+        [
+            "crash",
+            "crash",
+            "restart",
+            "crash-box",
+            "restart-box",
+            "pause",
+            "partition",
+            "partition",
+            "cut",
+            "isolate",
+            "heal",
+            "clog",
+            "clock-jump",
+        ]
+    )
+    if kind in ("crash", "restart"):
+        proc = rng.choice(procs)
+        lose = (
+            " lose-data" if kind == "crash" and proc.startswith("r") and rng.random() < 0.3 else ""
+        )
+        return f"{kind} {proc}{lose}"
+    if kind in ("crash-box", "restart-box", "isolate"):
+        return f"{kind} {rng.choice(boxes)}"
+    if kind == "pause":
+        return f"pause {rng.choice(procs)} {rng.randint(1, 8)}s"
+    if kind == "partition" and len(boxes) > 1:
+        shuffled = list(boxes)
+        rng.shuffle(shuffled)
+        cut = rng.randint(1, len(boxes) - 1)
+        return f"partition {' '.join(shuffled[:cut])} | {' '.join(shuffled[cut:])}"
+    if kind == "cut" and len(boxes) > 1:
+        a, b = rng.sample(boxes, 2)
+        return f"cut {a} {b}"
+    if kind == "clog":
+        return f"clog {rng.randint(2, 10)}s"
+    if kind == "clock-jump":
+        sentinels = [p for p in procs if p.startswith("s")]
+        sign = rng.choice(["", "-"])
+        return f"clock-jump {rng.choice(sentinels)} {sign}{rng.randint(3, 10)}s"
+    return "heal"
+
+
+@attrs.frozen
+class CaseOutcome:
+    """A played case and what went wrong in it (empty ``problems``: all good)."""
+
+    result: RunResult
+    problems: tuple[str, ...]
+
+
+def run_case(
+    scenario: Scenario, seed: int, *, core_factory: CoreFactory | None = None, kill: bool = True
+) -> CaseOutcome:
+    """Chaos, heal, settle, check; then kill the master and check the failover."""
+    started = time.perf_counter()
+    world = World(scenario.topology, seed, core_factory=core_factory)
+    checker = SafetyChecker(world)
+    world.note(world.pid_legend())
+    schedule_faults(world, scenario.timeline)
+    world.run_until(CHAOS_MS)
+    heal_everything(world)
+    world.run_until(scenario.duration_ms)
+    problems: list[str] = []
+    unconverged = check_converged(world)
+    problems += [f"after heal: {p}" for p in unconverged]
+    t = scenario.topology
+    if kill and not unconverged and not checker.violations and len(world.redis) > 1:
+        name = t.master_name
+        view = next(s.master_view(name) for s in world.sentinels.values() if s.up)
+        victim = world.redis_by_addr(*view) if view else None
+        if victim is not None:
+            world.note(f"kill the master {victim.name} for good")
+            victim.crash()
+            before = checker.counters["+switch-master"]
+            world.run_until(
+                world.scheduler.now + t.down_after_ms + 3 * t.failover_timeout_ms + 15_000
+            )
+            if checker.counters["+switch-master"] == before:
+                problems.append(f"no failover after the master {victim.name} was killed")
+            else:
+                problems += [f"after kill: {p}" for p in check_converged(world)]
+    problems += [f"safety: {v}" for v in checker.violations]
+    problems += [
+        f"core raised in {n} ({what}): {text.strip().splitlines()[-1]}"
+        for n, what, text in world.core_errors
+    ]
+    lost = lost_writes(world)
+    result = RunResult(
+        seed=seed,
+        trace=world.trace.text(),
+        violations=tuple(checker.violations),
+        core_errors=tuple(world.core_errors),
+        lost=lost,
+        unconverged=tuple(unconverged),
+        counters=dict(checker.counters),
+        summary=_summary(world, lost, unconverged),
+        sim_ms=world.scheduler.now,
+        wall_s=time.perf_counter() - started,
+        steps=world.scheduler.steps,
+    )
+    return CaseOutcome(result=result, problems=tuple(problems))
+
+
+BENCH_TOPOLOGY = """
+box A 10.0.0.1
+box B 10.0.0.2
+box C 10.0.0.3
+box D 10.0.0.4
+box E 10.0.0.5
+redis r1 A
+redis r2 B replicaof r1
+redis r3 C replicaof r1
+sentinel s1 A
+sentinel s2 B
+sentinel s3 C
+sentinel s4 D
+sentinel s5 E
+monitor mymaster r1 3
+set down-after-milliseconds 5000
+set failover-timeout 30000
+"""
+
+
+def bench(wall_seconds: float, out: TextIO) -> None:
+    """Measure simulated seconds per wall second (5 sentinels, 3 redis) and cases per second."""
+    world = World(parse_scenario(BENCH_TOPOLOGY).topology, 1)
+    SafetyChecker(world)
+    started = time.perf_counter()
+    sim_ms = 0
+    while time.perf_counter() - started < wall_seconds:
+        sim_ms += 10_000
+        world.run_until(sim_ms)
+    wall = time.perf_counter() - started
+    out.write(
+        f"steady state, 5 sentinels + 3 redis, no clients: {sim_ms / 1000:.0f} simulated s "
+        f"in {wall:.2f} wall s = {sim_ms / 1000 / wall:.0f} simulated s per wall s "
+        f"({world.scheduler.steps / wall:.0f} events/s)\n"
+    )
+    started = time.perf_counter()
+    cases = 0
+    while time.perf_counter() - started < wall_seconds:
+        run_case(random_case(cases), cases)
+        cases += 1
+    wall = time.perf_counter() - started
+    out.write(
+        f"random cases (chaos + heal + kill): {cases} in {wall:.2f} s = {cases / wall:.2f}/s\n"
+    )
