@@ -297,7 +297,8 @@ class _Ctx:
         """sentinelFlushConfigAndReply(): the driver replies ``+OK`` or the save error."""
         return self.sentinel.flush_config(reply_to=self.client, proto=self.proto)
 
-    def master_or_error(self, arg: bytes) -> MasterInstance | None:
+    def find_master(self, arg: bytes) -> MasterInstance | None:
+        """The master named ``arg`` (case-sensitive), or None; callers reply the error."""
         return self.sentinel.masters.get(_name(arg))
 
 
@@ -476,14 +477,14 @@ def _masters(ctx: _Ctx, args: tuple[bytes, ...]) -> list[Effect]:
 
 
 def _master(ctx: _Ctx, args: tuple[bytes, ...]) -> list[Effect]:
-    master = ctx.master_or_error(args[1])
+    master = ctx.find_master(args[1])
     if master is None:
         return ctx.error(_NO_SUCH_MASTER)
     return ctx.reply(_pairs_to_map(instance_map(ctx.sentinel, master, ctx.now)))
 
 
 def _replicas(ctx: _Ctx, args: tuple[bytes, ...]) -> list[Effect]:
-    master = ctx.master_or_error(args[1])
+    master = ctx.find_master(args[1])
     if master is None:
         return ctx.error(_NO_SUCH_MASTER)
     # Replicas whose INFO said replica_announced:0 are hidden (trap T22).
@@ -492,7 +493,7 @@ def _replicas(ctx: _Ctx, args: tuple[bytes, ...]) -> list[Effect]:
 
 
 def _sentinels(ctx: _Ctx, args: tuple[bytes, ...]) -> list[Effect]:
-    master = ctx.master_or_error(args[1])
+    master = ctx.find_master(args[1])
     if master is None:
         return ctx.error(_NO_SUCH_MASTER)
     return ctx.reply(_instances_reply(ctx, list(master.sentinels.values())))
@@ -577,7 +578,7 @@ def _get_master_addr_by_name(ctx: _Ctx, args: tuple[bytes, ...]) -> list[Effect]
 
 def _failover(ctx: _Ctx, args: tuple[bytes, ...]) -> list[Effect]:
     """SENTINEL FAILOVER: the error cases, then B's manual failover (spec §8.6)."""
-    master = ctx.master_or_error(args[1])
+    master = ctx.find_master(args[1])
     if master is None:
         return ctx.error(_NO_SUCH_MASTER)
     if master.failover_in_progress:
@@ -636,7 +637,7 @@ def _flushconfig(ctx: _Ctx, args: tuple[bytes, ...]) -> list[Effect]:
 
 def _remove(ctx: _Ctx, args: tuple[bytes, ...]) -> list[Effect]:
     sentinel = ctx.sentinel
-    master = ctx.master_or_error(args[1])
+    master = ctx.find_master(args[1])
     if master is None:
         return ctx.error(_NO_SUCH_MASTER)
     effects = sentinel.event(EventType.UNMONITOR, master, now=ctx.now)
@@ -646,7 +647,7 @@ def _remove(ctx: _Ctx, args: tuple[bytes, ...]) -> list[Effect]:
 
 def _ckquorum(ctx: _Ctx, args: tuple[bytes, ...]) -> list[Effect]:
     """Mirrors sentinelIsQuorumReachable() and its reply (spec §9.7)."""
-    master = ctx.master_or_error(args[1])
+    master = ctx.find_master(args[1])
     if master is None:
         return ctx.error(_NO_SUCH_MASTER)
     voters = len(master.sentinels) + 1
@@ -697,7 +698,7 @@ def _set(ctx: _Ctx, args: tuple[bytes, ...]) -> list[Effect]:
     Mirrors sentinelSetCommand().
     """
     sentinel = ctx.sentinel
-    master = ctx.master_or_error(args[1])
+    master = ctx.find_master(args[1])
     if master is None:
         return ctx.error(_NO_SUCH_MASTER)
     effects: list[Effect] = []
