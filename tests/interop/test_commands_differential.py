@@ -547,3 +547,113 @@ def test_differential_random_changes(world: World, argv: tuple[str, ...]) -> Non
     assert isinstance(real_info, bytes)
     flags_line = [ln for ln in real_info.decode().split("\r\n") if "simulate_failure" in ln]
     assert flags_line[0] in world.ours.info_sentinel_section(world.now).split("\r\n")
+
+
+# --- scripts: the same notification script run by both sentinels ------------------------
+
+NOTIFY = """#!/bin/sh
+echo "$@" >> "{out}"
+exit {code}
+"""
+
+
+@pytest.fixture
+def script_pair(tmp_path: Path) -> Iterator[tuple[Conn, Conn, Path]]:
+    """redis-sentinel and a pysentinel process, each with a notification script that
+    appends its arguments to a file of its own and exits 1 (so it is retried)."""
+    procs: list[subprocess.Popen[bytes]] = []
+    conns: list[Conn] = []
+    try:
+        master_port = _free_port()
+        procs.append(
+            subprocess.Popen(
+                [
+                    _binary("redis-server"),
+                    "--port",
+                    str(master_port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--dir",
+                    str(tmp_path),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        _wait(lambda: _answers_ping(master_port), "redis-server")
+        for name, argv0 in (
+            ("real", [_binary("redis-sentinel")]),
+            ("ours", [sys.executable, "-m", "pysentinel"]),
+        ):
+            script = tmp_path / f"notify-{name}.sh"
+            script.write_text(NOTIFY.format(out=tmp_path / f"{name}.out", code=1))
+            script.chmod(0o755)
+            port = _free_port()
+            conf = tmp_path / f"{name}.conf"
+            conf.write_text(
+                f"port {port}\nbind 127.0.0.1\nsentinel myid {MYID}\n"
+                "sentinel deny-scripts-reconfig no\n"
+                f"sentinel monitor m 127.0.0.1 {master_port} 2\n"
+                f"sentinel notification-script m {script}\n"
+            )
+            procs.append(
+                subprocess.Popen(
+                    [*argv0, str(conf)],
+                    cwd=tmp_path,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+            _wait(lambda p=port: _answers_ping(p), f"{name} sentinel")
+            conns.append(Conn(port))
+        yield conns[0], conns[1], tmp_path
+    finally:
+        for c in conns:
+            c.close()
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _jobs(conn: Conn) -> list[dict[bytes, object]]:
+    reply = conn.call("SENTINEL", "PENDING-SCRIPTS")
+    assert isinstance(reply, list)
+    return [dict(zip(job[::2], job[1::2], strict=True)) for job in reply]
+
+
+def test_differential_notification_script_runs_and_is_retried(
+    script_pair: tuple[Conn, Conn, Path],
+) -> None:
+    real, ours, tmp = script_pair
+    # +monitor at start-up already ran the script once on each side; it exited 1, so
+    # both hold one job waiting for its retry.
+    for name, conn in (("real", real), ("ours", ours)):
+        _wait(
+            lambda c=conn: (
+                _jobs(c)
+                and _jobs(c)[0][b"flags"] == b"scheduled"
+                and _jobs(c)[0][b"retry-num"] == b"1"
+            ),
+            f"{name}: a scheduled retry",
+        )
+    real_jobs, ours_jobs = _jobs(real), _jobs(ours)
+    assert [list(j) for j in ours_jobs] == [list(j) for j in real_jobs]
+    for key in (b"flags", b"pid", b"retry-num"):
+        assert ours_jobs[0][key] == real_jobs[0][key], key
+    # argv[0] differs (one script per sentinel); the event and payload are the same.
+    assert ours_jobs[0][b"argv"][1:] == real_jobs[0][b"argv"][1:]  # type: ignore[index]
+    for jobs in (real_jobs, ours_jobs):
+        delay = int(jobs[0][b"run-delay"])  # type: ignore[arg-type]
+        assert 25_000 < delay <= 30_000
+    assert (tmp / "real.out").read_text() == (tmp / "ours.out").read_text()
+    info = [c.call("INFO", "sentinel") for c in (real, ours)]
+    for text in info:
+        assert isinstance(text, bytes)
+        assert b"sentinel_running_scripts:0\r\nsentinel_scripts_queue_length:1" in text
