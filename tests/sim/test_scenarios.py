@@ -1,0 +1,74 @@
+"""Golden scenarios: each runs twice with the real core; both traces must be
+byte-identical and equal to the golden trace stored in the scenario file.
+
+After an intended change of behaviour, regenerate a golden with
+``pysentinel-sim run sim/scenarios/<file> --seed 1 --update`` and review the diff.
+"""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+
+from sim.runner import run_scenario
+from sim.scenario import parse_scenario
+
+SCENARIOS = sorted((pathlib.Path(__file__).parents[2] / "sim" / "scenarios").glob("*.txt"))
+
+
+def test_scenarios_are_present() -> None:
+    names = {p.stem for p in SCENARIOS}
+    assert {
+        "example1_two_sentinels",
+        "example2_three_boxes",
+        "example2_min_replicas",
+        "example3_sentinels_on_clients",
+        "example4_fewer_clients",
+        "jepsen2013",
+        "migration",
+    } <= names
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_scenario_golden_trace_is_reproduced_twice(path: pathlib.Path) -> None:
+    scenario = parse_scenario(path.read_text(encoding="utf-8"))
+    first = run_scenario(scenario, 1)
+    second = run_scenario(scenario, 1)
+    assert first.trace == second.trace, "same seed, different trace: nondeterminism"
+    assert first.summary == second.summary
+    assert not first.violations, [str(v) for v in first.violations]
+    assert not first.core_errors, first.core_errors
+    assert scenario.expected is not None, f"{path.name} has no golden trace"
+    assert first.trace + "\n" + first.summary == scenario.expected, (
+        f"golden trace of {path.name} changed; if intended, run "
+        f"pysentinel-sim run {path} --seed 1 --update and review the diff"
+    )
+
+
+def _run(name: str) -> str:
+    path = next(p for p in SCENARIOS if p.stem == name)
+    return run_scenario(parse_scenario(path.read_text(encoding="utf-8")), 1).summary
+
+
+def test_scenario_example2_partitioned_client_loses_writes_for_the_partition() -> None:
+    summary = _run("example2_three_boxes")
+    assert "lost: 0" not in summary
+    assert "\nconverged\n" in summary
+
+
+def test_scenario_example2_min_replicas_bounds_the_loss_window_to_about_10s() -> None:
+    summary = _run("example2_min_replicas")
+    window = int(summary.split("(window ")[1].split(" ms")[0])
+    assert 0 < window <= 12_000
+
+
+def test_scenario_example1_two_sentinels_never_fail_over() -> None:
+    summary = _run("example1_two_sentinels")
+    assert "sentinel s2 (up): master 10.0.0.1:6379" in summary
+
+
+def test_scenario_migration_ends_on_the_new_server() -> None:
+    summary = _run("migration")
+    assert "redis new1 10.0.1.1:6379 (up): master" in summary
+    assert "redis new2 10.0.1.2:6379 (up): slave of 10.0.1.1:6379" in summary
