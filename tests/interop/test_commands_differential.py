@@ -340,7 +340,25 @@ def test_differential_same_reply(world: World, argv: tuple[str, ...]) -> None:
     assert _norm(world.ours_call(*argv)) == _norm(world.real.call(*argv))
 
 
-@pytest.mark.parametrize("argv", SAME_REPLY, ids=lambda a: " ".join(a[1:]) or "x")
+#: Checked by the client layer before the commands run: only through a real socket.
+GENERIC_ERRORS = [
+    ("SENTINEL",),
+    ("SENTINEL", "FOO"),
+    ("SENTINEL", "MASTER"),
+    ("SENTINEL", "MYID", "extra"),
+    ("SENTINEL", "CONFIG"),
+    ("SENTINEL", "CONFIG", "GET"),
+    ("SENTINEL", "SET", "mymaster", "quorum"),
+    ("SENTINEL", "INFO-CACHE"),
+    ("SENTINEL", "SIMULATE-FAILURE"),
+    ("SENTINEL", "IS-MASTER-DOWN-BY-ADDR", "127.0.0.1", "1", "0"),
+    ("SENTINEL", "monitor", "a", "b", "c"),
+    ("SENTINEL", "debug"),
+    ("sentinel", "MyId"),
+]
+
+
+@pytest.mark.parametrize("argv", SAME_REPLY + GENERIC_ERRORS, ids=lambda a: " ".join(a[1:]) or "x")
 def test_differential_same_reply_from_the_pysentinel_process(
     world: World, argv: tuple[str, ...]
 ) -> None:
