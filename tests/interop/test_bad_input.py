@@ -39,9 +39,6 @@ CASES: Sequence[tuple[str, bytes, str]] = [
     ("unknown command, no args", pack(["nosuchcommand"]), MARKER),
     ("unknown command, long name and args", b"X" * 200 + b" " + b"y" * 200 + b"\r\n", MARKER),
     ("garbage bytes", b"\x01\xfe\xff garbage \x7f\r\n", MARKER),
-    # redis looks for the inline newline with strchr(), which stops at a NUL byte: the
-    # request is never complete, redis waits for more.
-    ("NUL byte in an inline request", b"\x00garbage\r\nPING\r\n", QUIET),
     ("CR inside a bulk name", pack(["FO\rO\nX", "a"]), MARKER),
     ("unknown subcommand", pack(["SENTINEL", "FOO"]), MARKER),
     ("wrong arity PING", pack(["PING", "a", "b"]), MARKER),
@@ -155,6 +152,16 @@ def test_bad_input_replies_like_redis_sentinel(interop: Interop) -> None:
     finally:
         keep_ours.close()
         keep_real.close()
+
+    # redis looks for an inline request's newline with strchr(), which stops at a NUL
+    # byte: such a request never completes and redis waits for more (up to the 64 KiB
+    # inline limit). pysentinel finds the newline and ignores the line (a documented
+    # deviation); either way the other clients are served.
+    nul = b"\x00garbage\r\nPING\r\n"
+    assert exchange(real.port, nul, QUIET, "") == b""
+    assert exchange(ours.port, nul, QUIET, "") in (b"", b"+PONG\r\n")
+    for s in ours, real:
+        assert s.running and s.client().ping()
 
     # A few answers spelled out (spec §3.1), so that the comparison is anchored.
     assert exchange(ours.port, b"FOO bar baz\r\n", MARKER, "m") == (
