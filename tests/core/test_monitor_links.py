@@ -331,3 +331,67 @@ def test_monitor_peer_auth_uses_sentinel_pass_then_requirepass() -> None:
     assert sends(effects, link)[0] == (b"AUTH", b"su", b"sp")
     # A peer gets no INFO and no pub/sub link.
     assert (b"INFO",) not in sends(effects, link)
+
+
+def _replica_world() -> tuple[Harness, object]:
+    h = _started()
+    h.server(port=6379, replicas=[Addr("127.0.0.1", 6380)])
+    h.server(port=6380, role="slave")
+    h.advance(300)
+    master = h.sentinel.masters["mymaster"]
+    return h, master
+
+
+def test_monitor_replica_info_accelerated_while_master_odown() -> None:
+    from pysentinel.core.instance import MasterInstance
+    from pysentinel.core.monitor import send_periodic_commands
+
+    h, master = _replica_world()
+    assert isinstance(master, MasterInstance)
+    replica = master.replicas["127.0.0.1:6380"]
+    replica.info_refresh = h.now
+    later = Millis(h.now + 1001)
+    assert (b"INFO",) not in sends(send_periodic_commands(h.sentinel, replica, later))
+    master.odown_since = h.now
+    assert (b"INFO",) in sends(send_periodic_commands(h.sentinel, replica, later))
+
+
+def test_monitor_replica_info_accelerated_during_failover_and_link_down() -> None:
+    from pysentinel.core.instance import FailoverState, MasterInstance
+    from pysentinel.core.monitor import send_periodic_commands
+
+    h, master = _replica_world()
+    assert isinstance(master, MasterInstance)
+    replica = master.replicas["127.0.0.1:6380"]
+    replica.info_refresh = h.now
+    later = Millis(h.now + 1001)
+    master.failover_state = FailoverState.WAIT_START
+    assert (b"INFO",) in sends(send_periodic_commands(h.sentinel, replica, later))
+    master.failover_state = FailoverState.NONE
+    replica.master_link_down_time = 5000
+    assert (b"INFO",) in sends(send_periodic_commands(h.sentinel, replica, later))
+    replica.master_link_down_time = 0
+    assert (b"INFO",) not in sends(send_periodic_commands(h.sentinel, replica, later))
+    # The accelerated period is fixed at 1 s, whatever SENTINEL DEBUG info-period says.
+    h.sentinel.tunables.info_period_ms = 100_000
+    replica.master_link_down_time = 5000
+    assert (b"INFO",) in sends(send_periodic_commands(h.sentinel, replica, later))
+
+
+def test_monitor_tilt_keeps_monitoring_and_hello_switch() -> None:
+    from helpers import PEER_ID
+
+    from pysentinel.core.hello import process_hello
+
+    h = _started()
+    h.server(port=6379, replicas=[Addr("127.0.0.1", 6380)])
+    h.sentinel.tilt = True
+    h.sentinel.tilt_start_time = h.now
+    effects = h.advance(300)
+    # Monitoring half still runs: connects, PING, INFO, replica discovery.
+    assert any(isinstance(e, Connect) for e in effects)
+    assert "+slave slave 127.0.0.1:6380 127.0.0.1 6380 @ mymaster 127.0.0.1 6379" in events(effects)
+    hello = f"127.0.0.1,26380,{PEER_ID},1,mymaster,127.0.0.1,6380,1"
+    assert "+switch-master mymaster 127.0.0.1 6379 127.0.0.1 6380" in events(
+        process_hello(h.sentinel, hello, h.now)
+    )
