@@ -96,7 +96,7 @@ class InfoReport:
                 if replica is not None:
                     replicas.append(replica)
             if len(line) >= 32 and line.startswith("master_link_down_since_seconds"):
-                link_down = c_atoi(line[31:]) * 1000
+                link_down = _strtoll(line[31:]) * 1000
             if line.startswith("role:master"):
                 role = Role.MASTER
             elif line.startswith("role:slave"):
@@ -116,6 +116,18 @@ class InfoReport:
             repl_offset=_int_or_none(fields.get("repl_offset")),
             replica_announced=_int_or_none(fields.get("replica_announced")),
         )
+
+
+def _strtoll(text: str) -> int:
+    """C ``strtoll(text, NULL, 10)``: leading blanks, a sign, digits; saturates."""
+    rest = text.lstrip(" \t\n\v\f\r")
+    sign = 1
+    if rest[:1] in ("+", "-"):
+        sign = -1 if rest[0] == "-" else 1
+        rest = rest[1:]
+    digits = len(rest) - len(rest.lstrip("0123456789"))
+    value = sign * int(rest[:digits]) if digits else 0
+    return max(-(2**63), min(2**63 - 1, value))
 
 
 def _str_or_none(value: int | str | bool | None) -> str | None:

@@ -287,3 +287,15 @@ def test_info_error_reply_ignored() -> None:
     master = h.sentinel.masters["mymaster"]
     assert info_reply(h.sentinel, master, ErrorReply("NOAUTH Authentication required."), T0) == []
     assert master.info_refresh == 0
+
+
+def test_info_link_down_seconds_parse_like_strtoll() -> None:
+    def down(value: str) -> int:
+        return InfoReport.from_text(
+            f"master_link_down_since_seconds:{value}\r\n"
+        ).master_link_down_ms
+
+    assert down("-1") == -1000
+    assert down("5000000000") == 5_000_000_000_000
+    assert down("12abc") == 12_000
+    assert down("x") == 0
