@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import collections
 import random
+from collections.abc import Callable
 
 import attrs
 
@@ -198,6 +199,8 @@ class World:
     #: Every ``Send`` as (port, argv).
     sent: list[tuple[int, tuple[bytes, ...]]] = attrs.Factory(list)
     exit_code: int | None = None
+    #: Called after every ``handle`` and ``tick``: property tests check invariants here.
+    observer: Callable[[], None] | None = None
 
     @classmethod
     def build(cls, *, seed: int = 1, now: Millis = T0) -> World:
@@ -229,8 +232,14 @@ class World:
     def run(self, effects: list[Effect]) -> None:
         """Carry out ``effects``, then feed back every input they caused, until quiet."""
         self._execute(effects)
+        self._observe()
         while self.inbox and self.exit_code is None:
             self._execute(self.sentinel.handle(self.inbox.popleft(), self.now))
+            self._observe()
+
+    def _observe(self) -> None:
+        if self.observer is not None:
+            self.observer()
 
     def _execute(self, effects: list[Effect]) -> None:
         for effect in effects:
@@ -283,6 +292,12 @@ class World:
                 self.inbox.append(LinkReply(link=link, reply=(b"message", HELLO, payload)))
 
     # --- the world's own moves -----------------------------------------------------------
+
+    def restart(self, port: int, run_id: str) -> None:
+        """The server at ``port`` comes back (a new run id), with its old replication role."""
+        server = self.servers[port]
+        server.up = True
+        server.run_id = run_id
 
     def crash(self, port: int) -> None:
         """The server at ``port`` dies: its sockets drop, new connects are refused."""
