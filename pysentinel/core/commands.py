@@ -38,6 +38,7 @@ from pysentinel.config import MasterConfig, SentinelConfig
 from pysentinel.core.effects import Close, Effect, Log, Reply, Send
 from pysentinel.core.events import EventType, announce_host
 from pysentinel.core.glob import string_match
+from pysentinel.core.info import addr_equals_host
 from pysentinel.core.instance import (
     FailoverState,
     Instance,
@@ -506,23 +507,18 @@ def _myid(ctx: _Ctx, args: tuple[bytes, ...]) -> list[Effect]:
 def _find_master_by_addr(sentinel: Sentinel, host: str, port: int) -> MasterInstance | None:
     """The first master whose address matches ``host:port`` (trap T28).
 
-    Mirrors getSentinelRedisInstanceByAddrAndRunID() with a NULL run id: the host is
-    taken as an IP literal, or with resolve-hostnames as a name compared
-    case-insensitively with the one we were given (the core does no DNS).
+    Mirrors getSentinelRedisInstanceByAddrAndRunID() with a NULL run id. sentinel.c
+    resolves ``host`` (IP literals only without resolve-hostnames) and compares IPs or
+    hostnames; the core does no DNS, so IP literals compare as addresses and names, with
+    resolve-hostnames, compare with the host and hostname we keep
+    (``info.addr_equals_host``, as INFO and hello processing do).
     """
     if not 0 <= port <= 65535:
         return None
-    ip = _is_ip_literal(host)
-    if ip is None and not sentinel.resolve_hostnames:
+    if _is_ip_literal(host) is None and not sentinel.resolve_hostnames:
         return None
-    wanted = (ip or host).lower()
     for master in sentinel.masters.values():
-        if master.addr.port != port:
-            continue
-        names = {master.addr.host.lower()}
-        if master.hostname is not None:
-            names.add(master.hostname.lower())
-        if wanted in names:
+        if master.addr.port == port and addr_equals_host(master, host):
             return master
     return None
 

@@ -9,7 +9,7 @@ from pysentinel.config import parse
 from pysentinel.core import commands
 from pysentinel.core.effects import Close, Emit, Log, PersistConfig, Reply
 from pysentinel.core.instance import FailoverState, ReconfState
-from pysentinel.core.types import Millis, Role, RunId
+from pysentinel.core.types import Addr, Millis, Role, RunId
 from pysentinel.core.values import (
     NULL,
     NULL_ARRAY,
@@ -794,3 +794,13 @@ def test_commands_info_cache_skips_unrequested_masters_and_info_flags() -> None:
     s.simfailure_crash_after_promotion = True
     text = commands.info_sentinel_section(s, Millis(5000))  # type: ignore[arg-type]
     assert "sentinel_simulate_failure_flags:3" in text.split("\r\n")
+
+
+def test_commands_is_master_down_by_addr_compares_ip_literals_as_addresses() -> None:
+    s = make()
+    s.masters["other"].sdown_since = Millis(1)
+    ask = ("is-master-down-by-addr", "::ffff:10.0.0.1", "7000", "0", "*")
+    assert reply_of(run(s, *ask)) == Array((Int(0), Bulk(b"*"), Int(0)))
+    s.masters["other"].addr = Addr("::1", 7000)
+    ask = ("is-master-down-by-addr", "0:0::1", "7000", "0", "*")
+    assert reply_of(run(s, *ask)) == Array((Int(1), Bulk(b"*"), Int(0)))
