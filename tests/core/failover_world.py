@@ -18,7 +18,17 @@ from collections.abc import Callable
 import attrs
 
 from pysentinel.config import KnownSentinel, MasterConfig, SentinelConfig
-from pysentinel.core.effects import Close, Connect, Effect, Emit, Exit, Log, PersistConfig, Send
+from pysentinel.core.effects import (
+    Close,
+    Connect,
+    Effect,
+    Emit,
+    Exit,
+    Log,
+    PersistConfig,
+    RunScript,
+    Send,
+)
 from pysentinel.core.inputs import Input, LinkConnected, LinkDropped, LinkReply
 from pysentinel.core.sentinel import Sentinel
 from pysentinel.core.types import Addr, LinkId, LinkKind, LogLevel, Millis
@@ -196,6 +206,8 @@ class World:
     persisted: list[SentinelConfig] = attrs.Factory(list)
     #: Every non-event log line, in order.
     logs: list[str] = attrs.Factory(list)
+    #: The argv of every script started.
+    scripts: list[tuple[str, ...]] = attrs.Factory(list)
     #: Every ``Send`` as (port, argv).
     sent: list[tuple[int, tuple[bytes, ...]]] = attrs.Factory(list)
     exit_code: int | None = None
@@ -203,9 +215,10 @@ class World:
     observer: Callable[[], None] | None = None
 
     @classmethod
-    def build(cls, *, seed: int = 1, now: Millis = T0) -> World:
+    def build(cls, *, seed: int = 1, now: Millis = T0, reconfig_script: str | None = None) -> World:
         master_cfg = MasterConfig(
             name="mymaster",
+            client_reconfig_script=reconfig_script,
             addr=Addr(HOST, 16379),
             quorum=2,
             down_after_ms=5000,
@@ -259,6 +272,8 @@ class World:
                     self.logs.append(effect.text)
                 case PersistConfig():
                     self.persisted.append(effect.config)
+                case RunScript():
+                    self.scripts.append(effect.argv)
                 case Exit():
                     self.exit_code = effect.code
                 case _:

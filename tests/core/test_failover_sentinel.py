@@ -267,3 +267,21 @@ def test_tilt_freezes_the_failover_until_it_ends() -> None:
         f"+failover-state-reconf-slaves {M}",
     ]
     assert "+switch-master mymaster 127.0.0.1 16379 127.0.0.1 16380" in events
+
+
+def test_client_reconfig_script_runs_once_as_leader() -> None:
+    world = World.build(reconfig_script="/usr/local/bin/reconf.sh")
+    _crash_master(world)
+    world.advance(Millis(world.now + 20_000))
+    assert world.scripts == [
+        (
+            "/usr/local/bin/reconf.sh",
+            "mymaster",
+            "leader",
+            "start",
+            "127.0.0.1",
+            "16379",
+            "127.0.0.1",
+            "16380",
+        )
+    ]
