@@ -1,0 +1,84 @@
+"""pysentinel and redis-sentinel 7.0.15 in one sentinel group (the drop-in claim).
+
+Two pysentinels and one real ``redis-sentinel`` watch the same master. Who leads a
+failover is steered with per-sentinel settings: a sentinel with ``quorum 1`` and
+``down-after-milliseconds 1000`` reaches ODOWN alone and asks for votes, while the others
+(``down-after`` 60 s) never start a failover of their own during the test but grant
+their vote when asked (spec §5.9, §7.2). Round one: a pysentinel leads and the real
+sentinel votes for it and follows its hello. Round two, after ``SENTINEL SET`` swaps the
+settings at runtime: the real sentinel leads and both pysentinels vote and follow.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Sequence
+
+import pytest
+from harness import HOST, REDIS_SENTINEL, Interop, RedisNode, SentinelNode, monitor_lines
+
+pytestmark = pytest.mark.interop
+
+FAST = 1000
+SLOW = 60_000
+
+
+def group_lines(master: RedisNode, *, quorum: int, down_after_ms: int) -> list[str]:
+    return monitor_lines(
+        master, quorum=quorum, down_after_ms=down_after_ms, failover_timeout_ms=10_000
+    )
+
+
+def switch_round(
+    interop: Interop,
+    sentinels: Sequence[SentinelNode],
+    *,
+    leader: SentinelNode,
+    ids: dict[str, str],
+    old: RedisNode,
+    new: RedisNode,
+) -> int:
+    """Kill ``old``; ``leader`` must fail over to ``new`` with everyone's votes."""
+    old.kill(signal.SIGKILL)
+    interop.wait_until(
+        lambda: all(s.master_addr() == new.addr for s in sentinels),
+        45,
+        f"every sentinel to follow {leader} to {new.addr}",
+    )
+    assert new.is_master()
+    epoch = int(leader.master()["config-epoch"])
+    lid = ids[leader.name]
+    minst = f"master mymaster {HOST} {old.port}"
+    assert leader.has_event("+elected-leader", minst), leader.describe()
+    assert leader.has_event("+switch-master", f"mymaster {HOST} {old.port} {HOST} {new.port}")
+    for s in sentinels:
+        if s is leader:
+            continue
+        assert s.has_event("+vote-for-leader", f"{lid} {epoch}"), s.describe()
+        assert s.has_event("+config-update-from", f"sentinel {lid} "), s.describe()
+        assert not s.has_event("+elected-leader", minst), s.describe()
+        assert int(s.master()["config-epoch"]) == epoch
+    # The old master comes back and is made a replica of the new one.
+    old.start()
+    interop.wait_until(lambda: old.replicates(new), 40, f"{old.port} to be converted")
+    return epoch
+
+
+def test_mixed_group_votes_and_follows_both_ways(interop: Interop) -> None:
+    a = interop.redis()
+    b = interop.redis(replicaof=a)
+    p0 = interop.sentinel(group_lines(a, quorum=1, down_after_ms=FAST))
+    p1 = interop.sentinel(group_lines(a, quorum=2, down_after_ms=SLOW))
+    real = interop.sentinel(group_lines(a, quorum=2, down_after_ms=SLOW), impl=REDIS_SENTINEL)
+    sentinels = [p0, p1, real]
+    interop.wait_discovery(sentinels, replicas=1)
+    ids = {s.name: s.myid() for s in sentinels}
+
+    first = switch_round(interop, sentinels, leader=p0, ids=ids, old=a, new=b)
+    interop.wait_discovery(sentinels, replicas=1)
+
+    # Swap the roles at runtime: now only the real sentinel is fast and self-sufficient.
+    assert p0.sentinel("SET", "mymaster", "down-after-milliseconds", SLOW, "quorum", 2) == "OK"
+    assert real.sentinel("SET", "mymaster", "down-after-milliseconds", FAST, "quorum", 1) == "OK"
+    second = switch_round(interop, sentinels, leader=real, ids=ids, old=b, new=a)
+    assert second > first
