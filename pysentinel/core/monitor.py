@@ -90,9 +90,10 @@ def _auth_argv(sentinel: Sentinel, instance: Instance) -> tuple[str, ...] | None
             return ("AUTH", sentinel.config.requirepass)
         return None
     master = _master_of(instance)
-    if master.auth_pass is None:
+    # SENTINEL SET stores an empty auth-pass/auth-user as "not set" (NULL) in redis.
+    if not master.auth_pass:
         return None
-    if master.auth_user is not None:
+    if master.auth_user:
         return ("AUTH", master.auth_user, master.auth_pass)
     return ("AUTH", master.auth_pass)
 
