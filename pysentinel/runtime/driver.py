@@ -298,6 +298,11 @@ def write_pidfile(path: str) -> None:
         return
 
 
+def _is_executable_file(path: str) -> bool:
+    """sentinel.c's ``access(path, X_OK) == -1`` check on script paths, negated."""
+    return os.access(path, os.X_OK)
+
+
 def remove_pidfile(path: str) -> None:
     """Remove the pid file; a missing one is fine."""
     try:
@@ -346,6 +351,9 @@ def run_sentinel(config: SentinelConfig, config_path: str) -> int:
     if config.pidfile:
         write_pidfile(config.pidfile)
     core = factory(config, random.Random())
+    # SENTINEL SET ... notification-script checks access(path, X_OK) like redis; the
+    # core does no file-system I/O, so it asks this callable (commands._executable).
+    setattr(core, "script_path_check", _is_executable_file)  # noqa: B010
     code = trio.run(run_core, core, config, config_path, logger)
     if code == 1 and config.pidfile:
         remove_pidfile(config.pidfile)
