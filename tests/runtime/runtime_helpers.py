@@ -8,7 +8,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import attrs
 import pytest
@@ -57,6 +57,8 @@ class FakeCore:
     next_script: int = 1
     period_ms: int = 50
     _deadline: Millis | None = None
+    #: Installed by run_sentinel, as on the real Sentinel (SENTINEL SET script paths).
+    script_path_check: Callable[[str], bool] | None = None
 
     def start(self, now: Millis) -> list[Effect]:
         self._deadline = Millis(now + self.period_ms)
