@@ -5,28 +5,21 @@ The harness is a fake network, not a mock: ``Connect`` effects open fake sockets
 ``Send`` effects are answered by the fake instance listening at that address, in
 order, and the answers are fed back as ``LinkReply`` inputs when the test says so.
 
-Until the failover, election, commands and state_config modules exist (other
-engineers write them), :func:`ensure_collaborators` installs tiny stand-ins with the
-contract's names so that monitoring can be tested on its own. Once the real modules
-are importable the stand-ins are never used.
+The real failover, election, commands and state_config modules run behind it: the
+tests see the whole core, as the drivers do.
 """
 
 from __future__ import annotations
 
-import importlib
 import random
-import sys
-import types
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import attrs
 
-import pysentinel.core
 from pysentinel.config import KnownSentinel, MasterConfig, SentinelConfig
 from pysentinel.core.effects import Close, Connect, Effect, Emit, Log, PersistConfig, Send
 from pysentinel.core.inputs import LinkConnected, LinkDropped, LinkReply
-from pysentinel.core.instance import ReconfState
 from pysentinel.core.types import Addr, LinkId, LinkKind, Millis
 from pysentinel.core.values import ErrorReply, InReply
 
@@ -37,76 +30,6 @@ MYID = "a" * 40
 PEER_ID = "b" * 40
 PEER2_ID = "c" * 40
 T0 = Millis(1_000_000)
-
-#: What the stand-ins recorded (only used while the real modules are missing).
-FAKE_CALLS: list[tuple[str, object]] = []
-
-
-def _fake_module(name: str, functions: dict[str, Callable[..., object]]) -> None:
-    full = f"pysentinel.core.{name}"
-    try:
-        importlib.import_module(full)
-    except ModuleNotFoundError as exc:
-        if exc.name != full:
-            raise
-        module = types.ModuleType(full)
-        for fname, fn in functions.items():
-            setattr(module, fname, fn)
-        module.__dict__["IS_TEST_STAND_IN"] = True
-        sys.modules[full] = module
-        setattr(pysentinel.core, name, module)
-
-
-def _reconf_progress(sentinel: object, replica: object, now: Millis) -> list[Effect]:
-    # Stand-in for failover.on_replica_reconf_progress: take the next step of §5.6/6.
-    from pysentinel.core.events import EventType
-    from pysentinel.core.instance import ReplicaInstance
-
-    assert isinstance(replica, ReplicaInstance)
-    FAKE_CALLS.append(("on_replica_reconf_progress", replica.name))
-    s: Sentinel = sentinel  # type: ignore[assignment]
-    if replica.reconf is ReconfState.SENT:
-        replica.reconf = ReconfState.INPROG
-        return s.event(EventType.SLAVE_RECONF_INPROG, replica, now=now)
-    replica.reconf = ReconfState.DONE
-    return s.event(EventType.SLAVE_RECONF_DONE, replica, now=now)
-
-
-def _promoted(sentinel: object, replica: object, now: Millis) -> list[Effect]:
-    FAKE_CALLS.append(("on_promoted_replica_is_master", getattr(replica, "name", None)))
-    return []
-
-
-def ensure_collaborators() -> None:
-    """Install stand-ins for the modules of engineers B and C that are not there yet."""
-    _fake_module(
-        "failover",
-        {
-            "start_failover_if_needed": lambda s, m, now: (False, []),
-            "failover_state_machine": lambda s, m, now: [],
-            "switch_to_promoted_replica": lambda s, m, now: [],
-            "on_promoted_replica_is_master": _promoted,
-            "on_replica_reconf_progress": _reconf_progress,
-        },
-    )
-    _fake_module(
-        "election",
-        {
-            "ask_master_state_to_other_sentinels": lambda s, m, *, forced, now: [],
-            "receive_is_master_down_reply": lambda s, p, r, now: [],
-        },
-    )
-    _fake_module("state_config", {"config_from_state": lambda s: s.config})
-
-
-def is_stand_in(name: str) -> bool:
-    """Is ``pysentinel.core.<name>`` one of our stand-ins (the real one is missing)?"""
-    module = sys.modules.get(f"pysentinel.core.{name}")
-    return module is not None and bool(module.__dict__.get("IS_TEST_STAND_IN"))
-
-
-ensure_collaborators()
-
 
 # --- configs ---------------------------------------------------------------------------------
 
