@@ -113,10 +113,15 @@ class SafetyChecker:
         #: (master, epoch) -> the replica selected.
         self.promoted: dict[tuple[str, int], str] = {}
         self._epoch: dict[str, int] = {}
+        self._reported: dict[tuple[str, str, str], bool] = {}
         self._config_epoch: dict[tuple[str, str], int] = {}
         world.add_step_hook(self.check)
 
     def _fail(self, sentinel: SimSentinel, rule: str, detail: str) -> None:
+        key = (sentinel.name, rule, detail)
+        if key in self._reported:
+            return
+        self._reported[key] = True
         self.violations.append(Violation(self.world.scheduler.now, sentinel.name, rule, detail))
 
     def check(self, sentinel: SimSentinel, effects: list[Effect], tilt_before: bool) -> None:
