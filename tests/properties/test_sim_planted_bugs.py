@@ -9,7 +9,6 @@ from collections.abc import Callable
 
 import pytest
 from hypothesis import Phase, given, settings
-from hypothesis import strategies as st
 from test_sim_schedules import SEEDS, check_safety
 
 from pysentinel.core import election
