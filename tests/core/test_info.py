@@ -167,6 +167,10 @@ def test_info_convert_to_slave_waits_and_needs_sane_master() -> None:
     master.info_refresh = Millis(start + 8001 - 20_000)
     assert events(refresh_instance_info(h.sentinel, replica, info, Millis(start + 8001))) == []
     master.info_refresh = Millis(start + 8001)
+    # Master itself reporting slave (our view is stale): not sane either.
+    master.role_reported = Role.SLAVE
+    assert events(refresh_instance_info(h.sentinel, replica, info, Millis(start + 8001))) == []
+    master.role_reported = Role.MASTER
     effects = refresh_instance_info(h.sentinel, replica, info, Millis(start + 8001))
     assert events(effects) == [
         "+convert-to-slave slave 127.0.0.1:6380 127.0.0.1 6380 @ mymaster 127.0.0.1 6379"

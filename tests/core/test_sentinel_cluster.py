@@ -62,3 +62,29 @@ def test_sentinel_cluster_one_failover_everyone_switches() -> None:
     conversions = sum(1 for i in range(3) for e in c.events(i) if e.startswith("+convert-to-slave"))
     assert conversions == 1
     assert all(s.current_epoch == c.sentinels[leader].current_epoch for s in c.sentinels)
+
+
+def test_sentinel_cluster_stale_sentinel_never_demotes_the_new_master() -> None:
+    c = _cluster()
+    c.down.add(0)  # sentinel 0 is frozen through the whole failover
+    c.kill_server(Addr("127.0.0.1", 6379))
+    c.advance(20_000)
+    # The old master returns (and is converted by the others) while 0 is still away.
+    old = c.server(port=6379, run_id="9" * 40)
+    c.advance(20_000)
+    assert old.role == "slave"
+    c.down.discard(0)
+    stale = c.sentinels[0]
+    # Its view is old: it still calls 6379 the master and sees 6380 report master.
+    assert stale.masters["mymaster"].addr == Addr("127.0.0.1", 6379)
+    c.advance(30_000)
+    events0 = c.events(0)
+    # Frozen for 40 s, it enters TILT first; the newer config reaches it by hellos,
+    # which TILT does not stop.
+    assert "+tilt #tilt mode entered" in events0
+    assert not [e for e in events0 if e.startswith(("+convert-to-slave", "+fix-slave-config"))]
+    assert "+switch-master mymaster 127.0.0.1 6379 127.0.0.1 6380" in events0
+    assert stale.masters["mymaster"].addr == Addr("127.0.0.1", 6380)
+    new = c.servers[Addr("127.0.0.1", 6380)]
+    assert new.role == "master"
+    assert c.servers[Addr("127.0.0.1", 6381)].master_port == 6380
