@@ -488,6 +488,18 @@ class SentinelNode:
         ip, port = _seq(reply)
         return (str(ip), int(str(port)))
 
+    def follows(self, node: RedisNode, name: str = "mymaster") -> bool:
+        """Has this sentinel switched to ``node`` as the master, failover over?
+
+        ``GET-MASTER-ADDR-BY-NAME`` answers the promoted replica as soon as the promotion
+        is seen (spec §3.3); the master's own address changes only at the switch, at the
+        end of the failover (spec §8.5). Both must name ``node``.
+        """
+        if self.master_addr(name) != node.addr:
+            return False
+        m = self.master(name)
+        return (m["ip"], m["port"]) == (HOST, str(node.port)) and "failover-state" not in m
+
     # --- its log ---
 
     def log(self) -> list[LogLine]:

@@ -78,7 +78,7 @@ def wait_switched(
     interop: Interop, sentinels: Sequence[SentinelNode], new_master: RedisNode
 ) -> None:
     interop.wait_until(
-        lambda: all(s.master_addr() == new_master.addr for s in sentinels),
+        lambda: all(s.follows(new_master) for s in sentinels),
         FAILOVER_TIMEOUT_S,
         f"every sentinel to answer {new_master.addr} for mymaster",
     )
@@ -112,6 +112,7 @@ def check_rewritten_files(
     old_master: RedisNode,
     epoch: int,
     voted: Sequence[SentinelNode],
+    other_replicas: Sequence[RedisNode] = (),
 ) -> None:
     """Spec §2.8: each file says where the master is now and what this sentinel knows.
 
@@ -135,7 +136,9 @@ def check_rewritten_files(
         assert m.down_after_ms == 1000
         assert m.failover_timeout_ms == 60_000
         assert m.parallel_syncs == 1
-        assert m.known_replicas == (Addr(HOST, old_master.port),)
+        assert sorted(m.known_replicas, key=str) == sorted(
+            (Addr(HOST, r.port) for r in [old_master, *other_replicas]), key=str
+        )
         assert {(k.addr, k.runid) for k in m.known_sentinels} == {
             (Addr(HOST, o.port), ids[o.name]) for o in others
         }
@@ -145,7 +148,8 @@ def check_rewritten_files(
         assert f"sentinel monitor mymaster {HOST} {new_master.port} 2" in lines
         assert f"sentinel config-epoch mymaster {epoch}" in lines
         assert f"sentinel current-epoch {epoch}" in lines
-        assert f"sentinel known-replica mymaster {HOST} {old_master.port}" in lines
+        for r in [old_master, *other_replicas]:
+            assert f"sentinel known-replica mymaster {HOST} {r.port}" in lines
         for o in others:
             assert f"sentinel known-sentinel mymaster {HOST} {o.port} {ids[o.name]}" in lines
         assert any(line.startswith("sentinel leader-epoch mymaster ") for line in lines)
@@ -282,51 +286,68 @@ def test_failover_tutorial_debug_sleep(interop: Interop) -> None:
 
 
 def test_failover_master_sigkill(interop: Interop) -> None:
-    """Issue 4 item 2: SIGKILL of the master; it is converted when it comes back."""
+    """Issue 4 item 2: SIGKILL of the master of two replicas. One is promoted, the other
+    is re-pointed (``+slave-reconf-*``, parallel-syncs 1), and the old master is
+    converted when it comes back."""
     master = interop.redis()
-    replica = interop.redis(replicaof=master)
+    replicas = [interop.redis(replicaof=master), interop.redis(replicaof=master)]
     sentinels = interop.group(monitor_lines(master))
-    interop.wait_discovery(sentinels, replicas=1)
+    interop.wait_discovery(sentinels, replicas=2)
     ids = {s.name: s.myid() for s in sentinels}
 
     master.kill(signal.SIGKILL)
-    wait_switched(interop, sentinels, replica)
-    assert replica.is_master()
+
+    def promoted() -> RedisNode | None:
+        return next((r for r in replicas if all(s.follows(r) for s in sentinels)), None)
+
+    new = interop.wait_until(promoted, FAILOVER_TIMEOUT_S, "every sentinel to switch")
+    other = next(r for r in replicas if r is not new)
+    assert new.is_master()
+    interop.wait_until(lambda: other.replicates(new), 20, "the other replica to follow")
     epoch = int(sentinels[0].master()["config-epoch"])
     leader = leader_of(sentinels, ids, epoch)
-    mi, ri = _m(master), _r(replica, master)
-    assert_subsequence(
-        leader.events(),
-        [
-            ("+sdown", mi),
-            ("+odown", f"{mi} #quorum "),
-            ("+try-failover", mi),
-            ("+elected-leader", mi),
-            ("+selected-slave", ri),
-            ("+promoted-slave", ri),
-            ("+failover-end", mi),
-            ("+switch-master", f"mymaster {HOST} {master.port} {HOST} {replica.port}"),
-            ("+slave", _r(master, replica)),
-        ],
-        f"leader {leader}",
-    )
+    mi, ri, oi = _m(master), _r(new, master), _r(other, master)
+    switch = ("+switch-master", f"mymaster {HOST} {master.port} {HOST} {new.port}")
+    before_switch = [
+        ("+sdown", mi),
+        ("+odown", f"{mi} #quorum "),
+        ("+try-failover", mi),
+        ("+elected-leader", mi),
+        ("+selected-slave", ri),
+        ("+promoted-slave", ri),
+        ("+failover-state-reconf-slaves", mi),
+        ("+slave-reconf-sent", oi),
+        ("+slave-reconf-inprog", oi),
+        ("+slave-reconf-done", oi),
+        ("+failover-end", mi),
+        switch,
+    ]
+    # After the switch both are re-added as replicas of the new master, in any order.
+    for readded in _r(master, new), _r(other, new):
+        assert_subsequence(leader.events(), [*before_switch, ("+slave", readded)], f"{leader}")
     # Every sentinel sees the dead old master as a down replica of the new one.
     interop.wait_until(
-        lambda: all(s.has_event("+sdown", _r(master, replica)) for s in sentinels),
+        lambda: all(s.has_event("+sdown", _r(master, new)) for s in sentinels),
         10,
         "+sdown of the old master as a replica",
     )
     # Restarted (empty, as a master), it is converted into a replica of the new master.
     master.start()
-    interop.wait_until(lambda: master.replicates(replica), CONVERT_TIMEOUT_S, "conversion")
-    assert any(s.has_event("+convert-to-slave", _r(master, replica)) for s in sentinels)
+    interop.wait_until(lambda: master.replicates(new), CONVERT_TIMEOUT_S, "conversion")
+    assert any(s.has_event("+convert-to-slave", _r(master, new)) for s in sentinels)
     interop.wait_until(
-        lambda: all(s.has_event("-sdown", _r(master, replica)) for s in sentinels),
+        lambda: all(s.has_event("-sdown", _r(master, new)) for s in sentinels),
         10,
         "-sdown of the old master",
     )
     check_rewritten_files(
-        sentinels, ids, new_master=replica, old_master=master, epoch=epoch, voted=[leader]
+        sentinels,
+        ids,
+        new_master=new,
+        old_master=master,
+        epoch=epoch,
+        voted=[leader],
+        other_replicas=[other],
     )
 
 
@@ -387,7 +408,7 @@ def test_failover_leader_killed_mid_failover(interop: Interop) -> None:
     )
     # The crashed sentinel comes back and learns the new master from the hellos.
     dead.start()
-    interop.wait_until(lambda: dead.master_addr() == replica.addr, 20, "the restarted sentinel")
+    interop.wait_until(lambda: dead.follows(replica), 20, "the restarted sentinel")
     assert dead.myid() == ids[dead.name]
     assert dead.has_event("+config-update-from", "sentinel ")
 

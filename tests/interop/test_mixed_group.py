@@ -41,7 +41,7 @@ def switch_round(
     """Kill ``old``; ``leader`` must fail over to ``new`` with everyone's votes."""
     old.kill(signal.SIGKILL)
     interop.wait_until(
-        lambda: all(s.master_addr() == new.addr for s in sentinels),
+        lambda: all(s.follows(new) for s in sentinels),
         45,
         f"every sentinel to follow {leader} to {new.addr}",
     )

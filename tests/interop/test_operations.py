@@ -305,7 +305,7 @@ def test_operations_master_with_acl_user(interop: Interop) -> None:
     assert (cfg.auth_user, cfg.auth_pass) == ("sentinel-user", "sentpw")
 
     assert call_raw(s.port, "SENTINEL", "FAILOVER", "mymaster") == b"+OK\r\n"
-    interop.wait_until(lambda: s.master_addr() == replica.addr, 30, "the switch")
+    interop.wait_until(lambda: s.follows(replica), 30, "the switch")
     assert replica.is_master()
     interop.wait_until(lambda: master.replicates(replica), 40, "the old master to be converted")
 

@@ -67,7 +67,7 @@ def test_redis_py_master_for_writes_through_failover(interop: Interop) -> None:
         master.kill(signal.SIGKILL)
         killed_at = time.monotonic()
         interop.wait_until(
-            lambda: all(s.master_addr() == replica.addr for s in sentinels),
+            lambda: all(s.follows(replica) for s in sentinels),
             45,
             "the switch to the replica",
         )
