@@ -289,6 +289,10 @@ class Cluster:
     effects: list[list[Effect]] = attrs.field(init=False)
     #: Sentinels that are down (not ticking, refusing connections).
     down: set[int] = attrs.Factory(set)
+    #: Sentinels cut off from everything (they tick, but reach nobody and nobody them).
+    partitioned: set[int] = attrs.Factory(set)
+    #: Sentinels that receive no hello at all (neither pub/sub nor PUBLISH from peers).
+    deaf: set[int] = attrs.Factory(set)
     _next_client: int = 1000
 
     def __attrs_post_init__(self) -> None:
@@ -353,13 +357,21 @@ class Cluster:
             if argv[0].upper() == b"PUBLISH":
                 # redis delivers the message to every subscriber of the channel.
                 for other in self.sockets.values():
-                    if other.addr == sock.addr and other.subscribed:
+                    if (
+                        other.addr == sock.addr
+                        and other.subscribed
+                        and other.connected
+                        and other.owner not in self.deaf
+                    ):
                         other.inbox.append((b"message", argv[1], argv[2]))
             return
         target = self._sentinel_at(sock.addr)
         if target is None:
             return
         peer = self.sentinels[target]
+        if target in self.deaf and argv[0].upper() == b"PUBLISH":
+            sock.inbox.append(1)
+            return
         if sock.client is None:
             sock.client = self._next_client
             self._next_client += 1
@@ -385,7 +397,28 @@ class Cluster:
                 sock.inbox.append(b"OK")
 
     def _reachable(self, sock: _ClusterSocket) -> bool:
-        return sock.addr in self.servers or self._sentinel_at(sock.addr) is not None
+        if sock.owner in self.partitioned:
+            return False
+        target = self._sentinel_at(sock.addr)
+        if target is not None and target in self.partitioned:
+            return False
+        return sock.addr in self.servers or target is not None
+
+    def partition(self, i: int) -> None:
+        """Cut sentinel ``i`` off: its sockets and the sockets to it drop."""
+        self.partitioned.add(i)
+        for key, sock in list(self.sockets.items()):
+            if sock.connected and not self._reachable(sock):
+                del self.sockets[key]
+                self._run(
+                    sock.owner,
+                    self.sentinels[sock.owner].handle(
+                        LinkDropped(link=sock.link, error="partition"), self.now
+                    ),
+                )
+
+    def heal(self, i: int) -> None:
+        self.partitioned.discard(i)
 
     def deliver(self) -> None:
         progress = True
