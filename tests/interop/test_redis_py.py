@@ -60,6 +60,19 @@ def test_redis_py_master_for_writes_through_failover(interop: Interop) -> None:
     assert manager.discover_master("mymaster") == master.addr
     assert manager.discover_slaves("mymaster") == [replica.addr]
     client = manager.master_for("mymaster", socket_timeout=1.0, socket_connect_timeout=1.0)
+    # What clients such as ioredis do: subscribe to +switch-master on a sentinel (RESP2
+    # here, and a pattern subscription in RESP3 on another sentinel).
+    sub2 = sentinels[0].new_client().pubsub()
+    sub2.subscribe("+switch-master")
+    assert sub2.get_message(timeout=5) == {
+        "type": "subscribe", "pattern": None, "channel": "+switch-master", "data": 1,
+    }  # fmt: skip
+    sub3 = redis.Redis(host=HOST, port=sentinels[1].port, protocol=3, decode_responses=True)
+    psub3 = sub3.pubsub()
+    psub3.psubscribe("*switch*")
+    assert psub3.get_message(timeout=5) == {
+        "type": "psubscribe", "pattern": None, "channel": "*switch*", "data": 1,
+    }  # fmt: skip
     writer = Writer(client)
     writer.start()
     try:
@@ -81,6 +94,16 @@ def test_redis_py_master_for_writes_through_failover(interop: Interop) -> None:
         writer.stop.set()
         writer.join(timeout=10)
     assert not writer.is_alive()
+    switch = f"mymaster {HOST} {master.port} {HOST} {replica.port}"
+    assert sub2.get_message(timeout=5) == {
+        "type": "message", "pattern": None, "channel": "+switch-master", "data": switch,
+    }  # fmt: skip
+    assert psub3.get_message(timeout=5) == {
+        "type": "pmessage", "pattern": "*switch*", "channel": "+switch-master", "data": switch,
+    }  # fmt: skip
+    sub2.close()
+    psub3.close()
+    sub3.close()
     assert writer.errors, "the kill must have been noticed by the client"
     assert manager.discover_master("mymaster") == replica.addr
     # Every write acknowledged after the kill was made on the new master.
