@@ -226,17 +226,18 @@ def process_hello(sentinel: Sentinel, hello: str, now: Millis) -> list[Effect]:
     if peer is not None and master.config_epoch < master_config_epoch:
         master.config_epoch = master_config_epoch
         if master_port != master.addr.port or not addr_equals_host(master, token[5]):
-            old_host = announce_host(master, sentinel.announce_hostnames)
-            old = Addr(master.addr.host, master.addr.port)
+            # The old address in announce form, for the event and the reconfig script.
+            old_announced = Addr(
+                announce_host(master, sentinel.announce_hostnames), master.addr.port
+            )
             out += sentinel.event(EventType.CONFIG_UPDATE_FROM, peer, now=now)
             out += sentinel.event(
                 EventType.SWITCH_MASTER,
                 master,
-                f"{master.name} {old_host} {old.port} {token[5]} {master_port}",
+                f"{master.name} {old_announced.host} {old_announced.port} {token[5]} {master_port}",
                 details=False,
                 now=now,
             )
-            old_announced = Addr(old_host, old.port)
             out += sentinel.reset_master_and_change_address(
                 master, Addr(token[5], master_port), now
             )
