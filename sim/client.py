@@ -204,7 +204,11 @@ class SimClient(Process):
     # --- writing -----------------------------------------------------------------------
 
     def _write(self) -> None:
-        if not self.active or not self.up or self._conn is None:
+        if not self.active or not self.up:
+            return
+        if self._conn is None:
+            # The connection was closed while idle (e.g. CLIENT KILL): find the master again.
+            self._discover(0)
             return
         self._n += 1
         record = WriteRecord(

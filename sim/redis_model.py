@@ -22,6 +22,7 @@ Rules of this module:
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from typing import Final
 
 import attrs
@@ -161,6 +162,8 @@ class RedisModel(Process):
         #: What the config file says (updated by CONFIG REWRITE).
         self.persisted_replicaof = settings.replicaof
         self.lose_data_on_crash = False
+        #: Where log lines go: (level char, text); the world sends them to the trace.
+        self.on_log: Callable[[str, str], None] | None = None
         self.data: dict[str, str] = {}
         self.replid = _hex40(rng)
         self.replid2 = ZERO_REPLID
@@ -205,6 +208,10 @@ class RedisModel(Process):
 
     def on_restart(self) -> None:
         self._boot()
+
+    def _log(self, level: str, text: str) -> None:
+        if self.on_log is not None:
+            self.on_log(level, text)
 
     @property
     def role(self) -> str:
@@ -417,6 +424,7 @@ class RedisModel(Process):
             if self.master is not None:
                 self._drop_master_link()
                 self.master = None
+                self._log("*", "MASTER MODE enabled (user request)")
                 self.replid2 = self.replid
                 self.second_offset = self.offset
                 self.replid = _hex40(self.rng)
@@ -430,6 +438,7 @@ class RedisModel(Process):
             return b"OK Already connected to specified master"
         self._drop_master_link()
         self.master = (host, port)
+        self._log("*", f"REPLICAOF {host}:{port} enabled (user request)")
         self.link_down_since = None
         self._disconnect_replicas()
         self._connect_master()
@@ -466,6 +475,7 @@ class RedisModel(Process):
                 self.master_end = None
                 if self.link_up:
                     self.link_down_since = self.scheduler.now
+                    self._log("#", "Connection with master lost.")
                 self.link_up = False
 
         end = self.endpoint(on_message, on_close, on_open)
@@ -485,6 +495,7 @@ class RedisModel(Process):
             self.backlog = []
             self.backlog_start = msg.offset
             self.link_up = True
+            self._log("*", "MASTER <-> REPLICA sync: Finished with success")
             self._disconnect_replicas()
         elif isinstance(msg, Continue):
             if msg.replid != self.replid:
@@ -493,6 +504,7 @@ class RedisModel(Process):
                 self.replid = msg.replid
                 self._disconnect_replicas()
             self.link_up = True
+            self._log("*", "Successful partial resynchronization with master.")
         elif isinstance(msg, Write) and msg.offset > self.offset:
             self.data[msg.key] = msg.value
             self.offset = msg.offset

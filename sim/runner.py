@@ -57,11 +57,12 @@ def run_scenario(
     checker = SafetyChecker(world)
     world.note(world.pid_legend())
     schedule_faults(world, scenario.timeline)
+    timeline = Timeline(world)
     world.run_until(scenario.duration_ms)
     wall = time.perf_counter() - started
     lost = lost_writes(world)
     unconverged = check_converged(world)
-    summary = _summary(world, lost, unconverged)
+    summary = _summary(world, lost, unconverged) + timeline.text()
     return RunResult(
         seed=seed,
         trace=world.trace.text(),
@@ -75,6 +76,48 @@ def run_scenario(
         wall_s=wall,
         steps=world.scheduler.steps,
     )
+
+
+class Timeline:
+    """Samples every ``every_ms``: who is master, what the sentinels say, writes ok/failed."""
+
+    def __init__(self, world: World, every_ms: int = 5_000) -> None:
+        self.world = world
+        self.every_ms = every_ms
+        self.rows: list[str] = []
+        self._seen: dict[str, int] = {}
+        world.scheduler.after(every_ms, self._sample)
+
+    def _name(self, addr: tuple[str, int] | None) -> str:
+        if addr is None:
+            return "-"
+        model = self.world.redis_by_addr(*addr)
+        return model.name if model is not None else f"{addr[0]}:{addr[1]}"
+
+    def _sample(self) -> None:
+        w = self.world
+        masters = ",".join(r.name for r in w.redis.values() if r.up and r.role == "master")
+        views = [
+            self._name(s.master_view(w.topology.master_name)) if s.up else "down"
+            for s in w.sentinels.values()
+        ]
+        ok = failed = 0
+        for c in w.clients.values():
+            start = self._seen.get(c.name, 0)
+            done = [x for x in c.writes[start:] if x.outcome]
+            self._seen[c.name] = start + len(done)
+            ok += sum(1 for x in done if x.outcome == "ok")
+            failed += sum(1 for x in done if x.outcome != "ok")
+        self.rows.append(
+            f"{w.scheduler.now // 1000:>6}s  {masters or '-':<12}  {' '.join(views):<24}  "
+            f"{ok}/{failed}"
+        )
+        w.scheduler.after(self.every_ms, self._sample)
+
+    def text(self) -> str:
+        """The table."""
+        head = "timeline:  time  masters       sentinels say             writes ok/failed\n"
+        return head + "".join(f"  {row}\n" for row in self.rows)
 
 
 def _summary(world: World, lost: LostWrites, unconverged: list[str]) -> str:

@@ -474,6 +474,7 @@ class World:
                 settings=settings,
                 pid=1000 + i,
             )
+            model.on_log = functools.partial(self._redis_log, model)
             self.redis[r.name] = model
         for i, s in enumerate(topology.sentinels):
             self.sentinels[s.name] = SimSentinel(
@@ -547,6 +548,10 @@ class World:
         """A sentinel's log line (default loglevel notice)."""
         if level >= LogLevel.NOTICE:
             self.trace.add(self.scheduler.now, sentinel.pid, "X", level.char, text)
+
+    def _redis_log(self, model: RedisModel, level: str, text: str) -> None:
+        role = "M" if model.master is None else "S"
+        self.trace.add(self.scheduler.now, model.pid, role, level, text)
 
     def note(self, text: str) -> None:
         """A line of the simulator's own."""

@@ -139,3 +139,17 @@ def test_world_core_exception_is_recorded_and_the_sentinel_dies() -> None:
     assert not w.sentinels["s2"].up
     assert w.core_errors and w.core_errors[0][0] == "s2"
     assert "RuntimeError: planted" in w.core_errors[0][2]
+
+
+def test_world_client_reconnects_after_client_kill_while_idle() -> None:
+    w = _world()
+    w.run_until(5_000)
+    client = w.clients["c1"]
+    before = len(client.acknowledged())
+    r1 = w.redis["r1"]
+    victims = [c for c in r1.clients.values() if c.kind == "normal"]
+    assert victims
+    for v in victims:
+        r1._kill_client(v)
+    w.run_until(10_000)
+    assert len(client.acknowledged()) > before + 30
