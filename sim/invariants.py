@@ -20,8 +20,9 @@ Safety (``SafetyChecker``, called with every step's effects):
 
 Liveness (``check_converged``, after the world was healed and left alone): every
 live sentinel names the same master, which is up and reports role master; every
-other live redis replicates directly from it with its link up (so there is no
-replication loop); no failover is in progress; no sentinel is in TILT.
+other live redis reaches it through its chain of replicaof links, all up and without a
+loop (a chained replica the sentinels never discovered is fine); no failover is in
+progress; no sentinel is in TILT.
 
 ``lost_writes`` does the Jepsen-style accounting: which writes that clients saw
 acknowledged are missing from the final master.
@@ -258,10 +259,26 @@ def check_converged(world: World) -> list[str]:
     for r in world.redis.values():
         if r is top or not r.up:
             continue
-        if r.master != (host, port):
-            problems.append(f"{r.name} replicates from {r.master}, not {host}:{port}")
-        elif not r.link_up:
-            problems.append(f"{r.name}: link to {host}:{port} is down")
+        # Follow the replication chain: it must reach the master, links up, no loop.
+        # (A chained replica the sentinels never discovered is fine: data still flows.)
+        seen = [r.name]
+        node = r
+        while node is not top:
+            if node.master is None:
+                problems.append(f"{r.name}: chain {' -> '.join(seen)} ends at another master")
+                break
+            if not node.link_up:
+                problems.append(f"{r.name}: {node.name}'s link to {node.master} is down")
+                break
+            upstream = world.redis_by_addr(*node.master)
+            if upstream is None or not upstream.up:
+                problems.append(f"{r.name}: {node.name} replicates from a dead {node.master}")
+                break
+            if upstream.name in seen:
+                problems.append(f"replication loop: {' -> '.join([*seen, upstream.name])}")
+                break
+            seen.append(upstream.name)
+            node = upstream
     return problems
 
 
