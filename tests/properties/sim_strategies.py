@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from sim.scenario import BoxSpec, ClientSpec, RedisSpec, SentinelSpec, Topology
 
 LONG = os.environ.get("HYPOTHESIS_PROFILE", "") == "long"
+
+
+#: pytest-timeout for one property test (the project default of 300 s is per test).
+TIMEOUT = pytest.mark.timeout(0 if LONG else 900)
 
 
 def budget(ci: int, long: int) -> settings:

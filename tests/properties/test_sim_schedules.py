@@ -10,7 +10,7 @@ import collections
 
 from hypothesis import given
 from hypothesis import strategies as st
-from sim_strategies import budget
+from sim_strategies import TIMEOUT, budget
 
 from sim.random_cases import random_case, run_case
 
@@ -35,12 +35,14 @@ def check_liveness(seed: int) -> None:
         )
 
 
+@TIMEOUT
 @budget(ci=500, long=100_000)
 @given(seed=SEEDS)
 def test_sim_schedules_are_safe(seed: int) -> None:
     check_safety(seed)
 
 
+@TIMEOUT
 @budget(ci=40, long=10_000)
 @given(seed=SEEDS)
 def test_sim_schedules_converge_after_heal_and_fail_over_after_kill(seed: int) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
-from sim_strategies import budget, topologies, topology_text
+from sim_strategies import TIMEOUT, budget, topologies, topology_text
 
 from sim.faults import apply_fault
 from sim.invariants import SafetyChecker, check_converged
@@ -110,5 +110,5 @@ class ClusterMachine(RuleBasedStateMachine):
         assert not problems, self._replay_text() + "\n".join(problems)
 
 
-TestClusterMachine = ClusterMachine.TestCase
+TestClusterMachine = TIMEOUT(ClusterMachine.TestCase)
 TestClusterMachine.settings = budget(ci=40, long=5_000)
