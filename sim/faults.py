@@ -16,6 +16,8 @@ Faults (words as written in a scenario):
 * ``clock-jump <sentinel> <time>`` / ``clock-jump <sentinel> -<time>`` — the
   sentinel's wall clock steps (TILT).
 * ``failover <sentinel>`` — ``SENTINEL FAILOVER <master>`` sent to that sentinel.
+* ``sentinel <sentinel> <args...>`` — ``SENTINEL <args...>`` to that sentinel (e.g.
+  ``SIMULATE-FAILURE crash-after-promotion``; the reply goes to the trace).
 * ``priority <redis> <n>`` — ``CONFIG SET replica-priority n`` on that redis.
 * ``note <text...>`` — just a line in the trace.
 """
@@ -89,6 +91,8 @@ def apply_fault(world: World, words: tuple[str, ...]) -> None:
         sentinel.jump_clock(sign * parse_time(args[1].lstrip("-")))
     elif kind == "failover" and len(args) == 1:
         _manual_failover(world, world.sentinels[args[0]])
+    elif kind == "sentinel" and len(args) >= 2:
+        _admin(world, world.sentinels[args[0]], tuple(a.encode() for a in args[1:]))
     elif kind == "priority" and len(args) == 2:
         model = world.redis[args[0]]
         model.settings = attrs.evolve(model.settings, replica_priority=int(args[1]))
@@ -121,6 +125,15 @@ def _clog(world: World, duration: int) -> None:
                 world.net.restore(other, b)
 
         world.scheduler.after(base + i * step, restore)
+
+
+def _admin(world: World, sentinel: SimSentinel, args: tuple[bytes, ...]) -> None:
+    """``SENTINEL <args>`` from a local admin (the reply goes to the trace)."""
+
+    def answered(reply: InReply) -> None:
+        world.note(f"{sentinel.name} SENTINEL {b' '.join(args).decode()} -> {reply!r}")
+
+    sentinel.admin((b"SENTINEL", *args), answered)
 
 
 def _manual_failover(world: World, sentinel: SimSentinel) -> None:

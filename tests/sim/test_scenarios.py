@@ -27,6 +27,7 @@ def test_scenarios_are_present() -> None:
         "example4_fewer_clients",
         "jepsen2013",
         "migration",
+        "leader_crash_mid_failover",
     } <= names
 
 
