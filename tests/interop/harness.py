@@ -61,6 +61,10 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 _EVENT_TYPES = frozenset(e.value for e in EventType)
 #: ``<pid>:X <DD Mon YYYY HH:MM:SS.mmm> <c> <message>`` (spec §4.3).
 _LOG_LINE = re.compile(r"^(\d+):([A-Z]) (\d\d \w{3} \d{4} \d\d:\d\d:\d\d\.\d{3}) ([.\-*#]) (.*)$")
+#: The raw line of redis's signal handler (spec §3.4).
+_SIGNAL_LINE = re.compile(
+    r"^\d+:signal-handler \(\d+\) Received SIG(TERM|INT) scheduling shutdown\.\.\.$"
+)
 
 _PORT_LOW = 20_000
 _PORT_HIGH = 32_000  # Linux's ephemeral range starts at 32768.
@@ -507,6 +511,15 @@ class SentinelNode:
             return parse_log(self.log_path.read_text(errors="replace"))
         except FileNotFoundError:
             return []
+
+    def malformed_log_lines(self) -> list[str]:
+        """Lines of the log file in neither redis's log format nor the signal line."""
+        text = self.log_path.read_text(errors="replace")
+        return [
+            raw
+            for raw in text.splitlines()
+            if raw and not _LOG_LINE.match(raw) and not _SIGNAL_LINE.match(raw)
+        ]
 
     def events(self, type_: str | None = None) -> list[LogLine]:
         """The event lines of the log, in order (all, or those of one type)."""

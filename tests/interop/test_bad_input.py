@@ -38,7 +38,8 @@ CASES: Sequence[tuple[str, bytes, str]] = [
     ("unknown command", pack(["FOO", "bar"]), MARKER),
     ("unknown command, no args", pack(["nosuchcommand"]), MARKER),
     ("unknown command, long name and args", b"X" * 200 + b" " + b"y" * 200 + b"\r\n", MARKER),
-    ("garbage bytes", b"\x01\xfe\xff garbage \x7f\r\n", MARKER),
+    ("control bytes", b"\x01\x02\x1b[0m garbage \x7f\r\n", MARKER),
+    ("non-UTF-8 bytes", b"\x01\xfe\xff garbage \xc3\x28 \xe9\r\n", MARKER),
     ("CR inside a bulk name", pack(["FO\rO\nX", "a"]), MARKER),
     ("unknown subcommand", pack(["SENTINEL", "FOO"]), MARKER),
     ("wrong arity PING", pack(["PING", "a", "b"]), MARKER),
@@ -66,6 +67,12 @@ CASES: Sequence[tuple[str, bytes, str]] = [
     ("bulk length over proto-max-bulk-len", b"*1\r\n$536870913\r\n", CLOSE),
     ("too big inline request", b"a" * 70_000, CLOSE),
 ]  # fmt: skip
+
+
+def _utf8_replaced(reply: bytes) -> bytes:
+    """``reply`` with non-UTF-8 bytes shown as U+FFFD: pysentinel's error texts built from
+    client arguments do that (docs/deviations.md, client layer, "Error texts")."""
+    return reply.decode("utf-8", errors="replace").encode()
 
 
 def exchange(port: int, payload: bytes, mode: str, marker: str) -> bytes:
@@ -142,7 +149,7 @@ def test_bad_input_replies_like_redis_sentinel(interop: Interop) -> None:
             marker = f"marker-{i}"
             expected = exchange(real.port, payload, mode, marker)
             got = exchange(ours.port, payload, mode, marker)
-            if got != expected:
+            if got != expected and got != _utf8_replaced(expected):
                 differences.append(
                     f"{name}:\n  redis-sentinel: {expected!r}\n  ours:           {got!r}"
                 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 from harness import (
@@ -264,6 +265,8 @@ def test_failover_tutorial_debug_sleep(interop: Interop) -> None:
     for s in sentinels:
         assert s.stop() == 0, s.describe()
         assert s.log()[-1].message == "Sentinel is now ready to exit, bye bye..."
+        # Every line in redis's format (spec §4.3).
+        assert s.malformed_log_lines() == [], s.describe()
     for s in sentinels:
         s.start()
     interop.wait_discovery(sentinels, replicas=1)
@@ -413,12 +416,24 @@ def test_failover_leader_killed_mid_failover(interop: Interop) -> None:
     assert dead.has_event("+config-update-from", "sentinel ")
 
 
-def test_failover_manual(interop: Interop) -> None:
-    """Issue 4 item 3: ``SENTINEL FAILOVER`` promotes the replica with no fault at all."""
+RECONFIG_SCRIPT = """#!/bin/sh
+# Scripts run in the sentinel's dir (spec §9.8): one line per call, in that dir.
+echo "$#|$*" >> reconfig.log
+"""
+
+
+def test_failover_manual(interop: Interop, tmp_path: Path) -> None:
+    """Issue 4 item 3: ``SENTINEL FAILOVER`` promotes the replica with no fault at all;
+    the client-reconfig script runs once per sentinel, as leader or observer."""
+    script = tmp_path / "reconfig.sh"
+    script.write_text(RECONFIG_SCRIPT)
+    script.chmod(0o755)
     master = interop.redis()
     replica = interop.redis(replicaof=master)
     lonely = interop.redis()
-    sentinels = interop.group(monitor_lines(master))
+    sentinels = interop.group(
+        monitor_lines(master, extra=[f"sentinel client-reconfig-script mymaster {script}"])
+    )
     interop.wait_discovery(sentinels, replicas=1)
     s0 = sentinels[0]
     myid = s0.myid()
@@ -471,3 +486,17 @@ def test_failover_manual(interop: Interop) -> None:
     assert any(s.has_event("+convert-to-slave", _r(master, replica)) for s in sentinels)
     for s in sentinels[1:]:
         assert s.has_event("+config-update-from", _s(s0, myid, master)), s.describe()
+    # client-reconfig-script: <master> <role> start <from-ip> <from-port> <to-ip> <to-port>.
+    change = f"start {HOST} {master.port} {HOST} {replica.port}"
+    expected = {
+        s.name: [f"7|mymaster {'leader' if s is s0 else 'observer'} {change}"] for s in sentinels
+    }
+
+    def calls() -> dict[str, list[str]]:
+        out = {}
+        for s in sentinels:
+            path = s.dir / "reconfig.log"
+            out[s.name] = path.read_text().splitlines() if path.exists() else []
+        return out
+
+    interop.wait_until(lambda: calls() == expected, 10, "one client-reconfig call each")

@@ -390,3 +390,30 @@ def test_operations_notification_script(interop: Interop, tmp_path: Path) -> Non
     assert all(line.startswith("2\t") for line in logged())
     cfg = sconfig.load(str(s.conf)).masters[0]
     assert cfg.notification_script == str(script)
+
+
+def test_operations_tilt_after_a_stall(interop: Interop) -> None:
+    """A sentinel stopped for longer than the TILT trigger (2 s) enters TILT when it
+    resumes, and leaves it after tilt-period (set to 1000 ms with ``SENTINEL DEBUG``,
+    as the Tcl suite does) (spec §9.1)."""
+    master = interop.redis()
+    s = interop.sentinel(monitor_lines(master, quorum=1))
+    assert call_raw(s.port, "SENTINEL", "DEBUG", "tilt-period", "1000") == b"+OK\r\n"
+    before = s.cmd("INFO", "sentinel")
+    assert isinstance(before, dict)
+    assert before["sentinel_tilt"] == 0
+    assert s.proc is not None
+    s.procs.kill(s.proc, signal.SIGSTOP)
+    try:
+        # The stall itself is the fault under test, not a wait for a condition.
+        time.sleep(2.5)
+    finally:
+        s.procs.kill(s.proc, signal.SIGCONT)
+    interop.wait_until(lambda: s.has_event("+tilt", "#tilt mode entered"), 10, "+tilt")
+    interop.wait_until(lambda: s.has_event("-tilt", "#tilt mode exited"), 10, "-tilt")
+    info = s.cmd("INFO", "sentinel")
+    assert isinstance(info, dict)
+    assert info["sentinel_tilt"] == 0
+    # The master did not go down because of our own stall.
+    assert not s.events("+sdown")
+    assert s.master()["flags"] == "master"
