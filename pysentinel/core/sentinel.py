@@ -614,7 +614,14 @@ class Sentinel:
     # --- the tick -------------------------------------------------------------------------
 
     def next_deadline(self) -> Millis | None:
-        """When :meth:`tick` is next due: sentinel.c's timer runs at 10-19 Hz."""
+        """When :meth:`tick` is next due: sentinel.c's timer runs at 10-19 Hz.
+
+        Sooner when a ``CLIENT PAUSE`` ends before that, so that held commands run at
+        once, as redis releases them in beforeSleep().
+        """
+        held = self.clients.next_deadline()
+        if held is not None and (self._next_tick is None or held < self._next_tick):
+            return held
         return self._next_tick
 
     def tick(self, now: Millis) -> list[Effect]:
@@ -635,6 +642,7 @@ class Sentinel:
             out += failover.switch_to_promoted_replica(self, switch_to_promoted, now)
         out += self.scripts.run_pending(now)
         out += self.scripts.kill_timed_out(now)
+        out += self.clients.tick(now)
         hz = DEFAULT_HZ + self.rng.randrange(DEFAULT_HZ)
         self._next_tick = Millis(now + 1000 // hz)
         return out
