@@ -28,14 +28,13 @@ import attrs
 
 from pysentinel.config import c_atoi, c_strtoull
 from pysentinel.core.effects import Effect
-from pysentinel.core.events import EventType, announce_host
+from pysentinel.core.events import EventType
 from pysentinel.core.instance import (
     FailoverState,
     Instance,
     MasterInstance,
     ReconfState,
     ReplicaInstance,
-    ReplyKind,
 )
 from pysentinel.core.types import Addr, LogLevel, Millis, Role, RunId
 
@@ -49,7 +48,6 @@ __all__ = [
     "no_down_for",
     "refresh_instance_info",
     "same_host",
-    "send_replica_of",
     "valid_host",
 ]
 
@@ -241,33 +239,6 @@ def no_down_for(instance: Instance, ms: int, now: Millis) -> bool:
     return most_recent == 0 or now - most_recent > ms
 
 
-def send_replica_of(
-    sentinel: Sentinel, instance: Instance, target: Instance | None
-) -> list[Effect] | None:
-    """The reconfiguration transaction of spec §8.4 on ``instance``'s command link.
-
-    ``target`` is the instance to replicate from, ``None`` for ``SLAVEOF NO ONE``.
-    Returns the ``Send`` effects, or ``None`` (nothing queued) when the command link is
-    down. Mirrors sentinelSendSlaveOf().
-    """
-    if instance.link.cmd is None:
-        return None
-    if target is None:
-        host, port = "NO", "ONE"
-    else:
-        host = announce_host(target, sentinel.announce_hostnames)
-        port = str(target.addr.port)
-    sends = [
-        sentinel.send(instance, "MULTI", kind=ReplyKind.DISCARD),
-        sentinel.send(instance, "SLAVEOF", host, port, kind=ReplyKind.DISCARD),
-        sentinel.send(instance, "CONFIG", "REWRITE", kind=ReplyKind.DISCARD),
-        sentinel.send(instance, "CLIENT", "KILL", "TYPE", "normal", kind=ReplyKind.DISCARD),
-        sentinel.send(instance, "CLIENT", "KILL", "TYPE", "pubsub", kind=ReplyKind.DISCARD),
-        sentinel.send(instance, "EXEC", kind=ReplyKind.DISCARD),
-    ]
-    return [s for s in sends if s is not None]
-
-
 # --- applying a report --------------------------------------------------------------
 
 
@@ -384,7 +355,7 @@ def _act_on_replica(
                 and master_looks_sane(sentinel, master, now)
                 and no_down_for(replica, wait, now)
                 and now - replica.role_reported_time > wait
-                and (sends := send_replica_of(sentinel, replica, master)) is not None
+                and (sends := failover.send_slave_of(sentinel, replica, master)) is not None
             ):
                 out += sends
                 out += sentinel.event(EventType.CONVERT_TO_SLAVE, replica, now=now)
@@ -403,7 +374,7 @@ def _act_on_replica(
             master_looks_sane(sentinel, master, now)
             and no_down_for(replica, wait, now)
             and now - replica.slave_conf_change_time > wait
-            and (sends := send_replica_of(sentinel, replica, master)) is not None
+            and (sends := failover.send_slave_of(sentinel, replica, master)) is not None
         ):
             out += sends
             out += sentinel.event(EventType.FIX_SLAVE_CONFIG, replica, now=now)
