@@ -130,9 +130,16 @@ class SafetyChecker:
         core = sentinel.core
         if core is None:
             return
+        emits = [e for e in effects if isinstance(e, Emit)]
+        if not emits:
+            # Every change the rules below look at (a vote, a new epoch, a config epoch,
+            # an address switch, a restart) comes with an event; only the TILT rule
+            # needs a look at plain sends.
+            if tilt_before:
+                self._check_tilt(sentinel, effects, emits)
+            return
         myid = str(core.myid).lower()
         name = self.world.topology.master_name
-        emits = [e for e in effects if isinstance(e, Emit)]
         for e in emits:
             if e.type in COVERAGE_EVENTS:
                 self.counters[e.type] += 1
@@ -187,16 +194,22 @@ class SafetyChecker:
                         sentinel, "two-promotions", f"epoch {fepoch}: {chosen} and {replica}"
                     )
         # 7. nothing in TILT.
-        if tilt_before and not any(e.type == "-tilt" for e in emits):
-            for e in emits:
-                if e.type in _ACTING_EVENTS:
-                    self._fail(sentinel, "acted-in-tilt", f"{e.type} {e.payload}")
-            for effect in effects:
-                if isinstance(effect, Send) and effect.argv:
-                    cmd = effect.argv[0].upper()
-                    sub = effect.argv[1].lower() if len(effect.argv) > 1 else b""
-                    if cmd in (b"SLAVEOF", b"REPLICAOF") or sub == b"is-master-down-by-addr":
-                        self._fail(sentinel, "acted-in-tilt", repr(effect.argv))
+        if tilt_before:
+            self._check_tilt(sentinel, effects, emits)
+
+    def _check_tilt(self, sentinel: SimSentinel, effects: list[Effect], emits: list[Emit]) -> None:
+        """A step that began in TILT and did not leave it took no decision."""
+        if any(e.type == "-tilt" for e in emits):
+            return
+        for e in emits:
+            if e.type in _ACTING_EVENTS:
+                self._fail(sentinel, "acted-in-tilt", f"{e.type} {e.payload}")
+        for effect in effects:
+            if isinstance(effect, Send) and effect.argv:
+                cmd = effect.argv[0].upper()
+                sub = effect.argv[1].lower() if len(effect.argv) > 1 else b""
+                if cmd in (b"SLAVEOF", b"REPLICAOF") or sub == b"is-master-down-by-addr":
+                    self._fail(sentinel, "acted-in-tilt", repr(effect.argv))
 
     def _vote(
         self, sentinel: SimSentinel, master: str, epoch: int, voter: str, leader: str
