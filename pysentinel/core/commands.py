@@ -30,12 +30,12 @@ Rules of this module:
 from __future__ import annotations
 
 import ipaddress
-import random
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Final, Protocol
 
 from pysentinel.config import MasterConfig, SentinelConfig
-from pysentinel.core.effects import Close, Effect, Log, Reply, Send
+from pysentinel.core.effects import Close, Effect, Log, Reply
+from pysentinel.core.election import SentinelLike
 from pysentinel.core.events import EventType, announce_host
 from pysentinel.core.glob import string_match
 from pysentinel.core.info import addr_equals_host
@@ -45,12 +45,9 @@ from pysentinel.core.instance import (
     InstanceLink,
     MasterInstance,
     ReplicaInstance,
-    ReplyKind,
     SentinelPeer,
-    Tunables,
     flags,
 )
-from pysentinel.core.scripts import ScriptQueue
 from pysentinel.core.types import Addr, ClientId, Epoch, LinkId, LogLevel, Millis, RunId
 from pysentinel.core.values import (
     NULL,
@@ -165,57 +162,27 @@ _DEBUG_PARAMS: Final[tuple[tuple[str, str], ...]] = (
 )
 
 
-class SentinelState(Protocol):
+class SentinelState(SentinelLike, Protocol):
     """The part of ``core.sentinel.Sentinel`` the commands read and write.
 
     The names are the core contract's. We type against this protocol rather than import
-    the class, which imports us (the same choice as ``election.SentinelLike``, whose
-    members are all here too, so a ``SentinelState`` can be handed to election and
-    failover code). The unit tests drive the commands with a small fake
-    (tests/core/commands_fakes.py) as well as with the real ``Sentinel``.
+    the class, which imports us; it extends ``election.SentinelLike`` (what election and
+    failover need), so a ``SentinelState`` can be handed to their functions. The unit
+    tests drive the commands with a small fake (tests/core/commands_fakes.py) as well
+    as with the real ``Sentinel``.
     """
 
-    myid: RunId
-    current_epoch: Epoch
-    rng: random.Random
-    tunables: Tunables
     masters: dict[str, MasterInstance]
     config: SentinelConfig
     announce_ip: str | None
     announce_port: int
-    announce_hostnames: bool
     resolve_hostnames: bool
     deny_scripts_reconfig: bool
     sentinel_user: str | None
     sentinel_pass: str | None
     tilt: bool
     tilt_start_time: Millis
-    simfailure_crash_after_election: bool
-    simfailure_crash_after_promotion: bool
-    scripts: ScriptQueue
     clients: ClientRegistry
-
-    def event(
-        self,
-        type: EventType,
-        instance: Instance | None,
-        extra: str = "",
-        *,
-        details: bool = True,
-        now: Millis,
-    ) -> list[Effect]: ...
-
-    def log(self, level: LogLevel, text: str) -> Log: ...
-
-    def send(
-        self,
-        instance: Instance,
-        *argv: str | bytes,
-        kind: ReplyKind,
-        target: Instance | None = None,
-    ) -> Send | None: ...
-
-    def flush_config(self, *, reply_to: ClientId | None = None, proto: int = 2) -> list[Effect]: ...
 
     def create_master(self, mc: MasterConfig, now: Millis) -> MasterInstance: ...
 
@@ -223,13 +190,7 @@ class SentinelState(Protocol):
         self, master: MasterInstance, now: Millis, *, keep_sentinels: bool = False
     ) -> list[Effect]: ...
 
-    def reset_master_and_change_address(
-        self, master: MasterInstance, addr: Addr, now: Millis
-    ) -> list[Effect]: ...
-
     def remove_master(self, name: str) -> list[Effect]: ...
-
-    def force_hello(self, master: MasterInstance) -> None: ...
 
     def forget_link(self, link_id: LinkId) -> None: ...
 
