@@ -70,3 +70,15 @@ def test_sim_schedules_same_seed_same_trace() -> None:
     b = run_case(random_case(12345), 12345)
     assert a.result.trace == b.result.trace
     assert random_case(12345) == random_case(12345)
+
+
+@TIMEOUT
+@budget(ci=30, long=5_000)
+@given(seed=SEEDS)
+def test_sim_schedules_without_faults_never_fail_over(seed: int) -> None:
+    """No spurious failover: a calm network (latency, some loss) and nobody fails."""
+    outcome = run_case(random_case(seed, faults=False), seed, heal=False, kill=False)
+    counters = outcome.result.counters
+    assert not outcome.problems, outcome.problems
+    assert counters.get("+try-failover", 0) == 0, (seed, counters)
+    assert counters.get("+odown", 0) == 0, (seed, counters)

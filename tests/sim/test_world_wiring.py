@@ -153,3 +153,15 @@ def test_world_client_reconnects_after_client_kill_while_idle() -> None:
         r1._kill_client(v)
     w.run_until(10_000)
     assert len(client.acknowledged()) > before + 30
+
+
+def test_world_clog_cuts_boxes_one_by_one_and_restores_them_all() -> None:
+    w = _world()
+    w.run_until(1_000)
+    apply_fault(w, ("clog", "6s"))
+    cut_counts = []
+    for t in range(1_500, 8_000, 500):
+        w.run_until(t)
+        cut_counts.append(len(w.net.cuts()))
+    assert max(cut_counts) == 6  # every box isolated: all 6 directed paths cut
+    assert w.net.cuts() == []
