@@ -165,6 +165,7 @@ class Lab:
                 "--port", str(REDIS_PORT), "--bind", self.ip(box), "127.0.0.1",
                 "--save", "", "--appendonly", "no", "--dir", str(d),
                 "--logfile", str(d / "redis.log"), "--repl-diskless-sync-delay", "0",
+                "--protected-mode", "no",
                 *args,
             ],
             d,
