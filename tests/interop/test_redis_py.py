@@ -51,7 +51,8 @@ class Writer(threading.Thread):
 def test_redis_py_master_for_writes_through_failover(interop: Interop) -> None:
     master = interop.redis()
     replica = interop.redis(replicaof=master)
-    sentinels = interop.group(monitor_lines(master))
+    # failover-timeout 10 s: a split first election is retried after 20 s, not 2 min.
+    sentinels = interop.group(monitor_lines(master, failover_timeout_ms=10_000))
     interop.wait_discovery(sentinels, replicas=1)
 
     manager = redis.sentinel.Sentinel(
