@@ -25,7 +25,7 @@ import attrs
 
 from sim.faults import schedule_faults
 from sim.invariants import SafetyChecker, check_converged, lost_writes
-from sim.runner import RunResult, _summary, heal_everything
+from sim.runner import RunResult, heal_everything, summarize
 from sim.scenario import Scenario, parse_scenario
 from sim.world import CoreFactory, World
 
@@ -204,7 +204,7 @@ def run_case(
         lost=lost,
         unconverged=tuple(unconverged),
         counters=dict(checker.counters),
-        summary=_summary(world, lost, unconverged),
+        summary=summarize(world, lost, unconverged),
         sim_ms=world.scheduler.now,
         wall_s=time.perf_counter() - started,
         steps=world.scheduler.steps,

@@ -16,7 +16,7 @@ from sim.invariants import LostWrites, SafetyChecker, Violation, check_converged
 from sim.scenario import Scenario
 from sim.world import CoreFactory, World
 
-__all__ = ["RunResult", "heal_everything", "run_scenario"]
+__all__ = ["RunResult", "Timeline", "heal_everything", "run_scenario", "summarize"]
 
 
 @attrs.frozen(kw_only=True)
@@ -62,7 +62,7 @@ def run_scenario(
     wall = time.perf_counter() - started
     lost = lost_writes(world)
     unconverged = check_converged(world)
-    summary = _summary(world, lost, unconverged) + timeline.text()
+    summary = summarize(world, lost, unconverged) + timeline.text()
     return RunResult(
         seed=seed,
         trace=world.trace.text(),
@@ -120,7 +120,7 @@ class Timeline:
         return head + "".join(f"  {row}\n" for row in self.rows)
 
 
-def _summary(world: World, lost: LostWrites, unconverged: list[str]) -> str:
+def summarize(world: World, lost: LostWrites, unconverged: list[str]) -> str:
     """The end state, as text (deterministic: no wall-clock numbers)."""
     name = world.topology.master_name
     lines = [f"end of run at t={world.scheduler.now}ms"]
