@@ -3,8 +3,9 @@
 Faults (words as written in a scenario):
 
 * ``crash <proc> [lose-data]`` — the process dies; the kernel closes its sockets.
-  A redis keeps its data set unless ``lose-data``. ``restart <proc>`` brings it back
-  (a sentinel re-reads its persisted config).
+  A redis keeps its data set unless ``lose-data``; a sentinel with ``lose-data``
+  restarts from its first config file (a reinstall: new myid, epochs from 0).
+  ``restart <proc>`` brings it back (a sentinel re-reads its persisted config).
 * ``crash-box <box>`` / ``restart-box <box>`` — the machine goes down with everything
   on it (no FIN: peers find out by timeouts) and comes back.
 * ``pause <proc> <time>`` — SIGSTOP for that long (a sentinel comes back in TILT).
@@ -56,6 +57,8 @@ def apply_fault(world: World, words: tuple[str, ...]) -> None:
         proc = world.process(args[0])
         if isinstance(proc, RedisModel):
             proc.lose_data_on_crash = "lose-data" in args[1:]
+        if isinstance(proc, SimSentinel):
+            proc.lose_config_on_crash = "lose-data" in args[1:]
         proc.crash()
     elif kind == "restart" and len(args) == 1:
         world.process(args[0]).restart()

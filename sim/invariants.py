@@ -143,12 +143,12 @@ class SafetyChecker:
         for e in emits:
             if e.type in COVERAGE_EVENTS:
                 self.counters[e.type] += 1
-        # 5. epochs never decrease.
+        # 5. epochs never decrease (per sentinel id: a reinstalled sentinel is a new one).
         epoch = int(core.current_epoch)
-        before = self._epoch.get(sentinel.name, 0)
+        before = self._epoch.get(myid, 0)
         if epoch < before:
             self._fail(sentinel, "epoch-decreased", f"current_epoch {before} -> {epoch}")
-        self._epoch[sentinel.name] = epoch
+        self._epoch[myid] = epoch
         master = core.masters.get(name)
         # 3. one vote per epoch (from the events, which see every vote of the step).
         for e in emits:
@@ -161,10 +161,10 @@ class SafetyChecker:
         if master.leader is not None and master.leader_epoch:
             self._vote(sentinel, name, int(master.leader_epoch), myid, str(master.leader).lower())
         cepoch = int(master.config_epoch)
-        cbefore = self._config_epoch.get((sentinel.name, name), 0)
+        cbefore = self._config_epoch.get((myid, name), 0)
         if cepoch < cbefore:
             self._fail(sentinel, "config-epoch-decreased", f"{cbefore} -> {cepoch}")
-        self._config_epoch[(sentinel.name, name)] = cepoch
+        self._config_epoch[(myid, name)] = cepoch
         # 4. each config epoch names one master.
         view = sentinel.master_view(name)
         if view is not None:

@@ -109,9 +109,7 @@ def _random_fault(rng: random.Random, boxes: list[str], procs: list[str]) -> str
     )
     if kind in ("crash", "restart"):
         proc = rng.choice(procs)
-        lose = (
-            " lose-data" if kind == "crash" and proc.startswith("r") and rng.random() < 0.3 else ""
-        )
+        lose = " lose-data" if kind == "crash" and rng.random() < 0.25 else ""
         return f"{kind} {proc}{lose}"
     if kind in ("crash-box", "restart-box", "isolate"):
         return f"{kind} {rng.choice(boxes)}"

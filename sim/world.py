@@ -158,7 +158,10 @@ class SimSentinel(Process):
         self.world = world
         self.pid = pid
         self._config_text = config_text
+        self._initial_config = config_text
         self._unwritten: SentinelConfig | None = None
+        #: Set by a ``crash <sentinel> lose-data`` fault: restart from the initial file.
+        self.lose_config_on_crash = False
         self.flushes = 0
         self.clock_offset = 0
         self.core: Core | None = None
@@ -210,6 +213,11 @@ class SimSentinel(Process):
         self._tick_due = False
 
     def on_restart(self) -> None:
+        if self.lose_config_on_crash:
+            # A reinstalled sentinel: the first config again, so a new myid.
+            self._config_text = self._initial_config
+            self._unwritten = None
+            self.lose_config_on_crash = False
         self._boot()
 
     def on_resume(self) -> None:
