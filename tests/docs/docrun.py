@@ -410,10 +410,17 @@ def check_root_block(block: Block) -> list[str]:
     return problems
 
 
-def run_page(page: Path, workdir: Path) -> list[str]:
-    """Run every runnable block of ``page``; returns the problems found."""
+def run_page(page: Path, workdir: Path, *, update: bool = False) -> list[str]:
+    """Run every runnable block of ``page``; returns the problems found.
+
+    With ``update``, an output block that no longer matches is rewritten in the page with
+    the actual output (doc ports and ``/tmp`` put back) instead of being a problem: that
+    is how the outputs in the docs are captured (``python tests/docs/docrun.py --update
+    docs/PAGE.md``). Review the diff before committing it.
+    """
     blocks = parse_blocks(page)
     problems: list[str] = []
+    replacements: list[tuple[Block, str]] = []
     with session(workdir) as s:
         previous: Block | None = None
         result: BlockResult | None = None
@@ -428,16 +435,50 @@ def run_page(page: Path, workdir: Path) -> list[str]:
                 continue
             if block.lang == "text" and previous is not None and result is not None:
                 expected = substitute_ports(block.text, s.ports)
-                if not matches(expected, result.output, block.options):
+                if update and not matches(expected, result.output, block.options):
+                    replacements.append((block, _as_doc_output(result.output, s, workdir)))
+                elif not matches(expected, result.output, block.options):
                     problems.append(
                         f"{block.where}: output of {previous.where} differs:\n"
                         + explain_mismatch(expected, result.output, block.options)
                     )
                     break
             previous, result = None, None
+    if replacements:
+        _rewrite_blocks(page, replacements)
     return problems
+
+
+def _as_doc_output(output: str, s: Session, workdir: Path) -> str:
+    """Actual output as the docs show it: doc ports, ``/tmp`` instead of pytest's dir."""
+    for doc_port, port in s.ports.items():
+        output = re.sub(rf"(?<![\d.]){port}(?!\d)", str(doc_port), output)
+    output = output.replace(str(workdir), "/tmp").replace("\r", "")
+    lines = [line.rstrip() for line in output.split("\n")]
+    while lines and not lines[-1]:
+        lines.pop()
+    return "\n".join(lines) + "\n"
+
+
+def _rewrite_blocks(page: Path, replacements: list[tuple[Block, str]]) -> None:
+    lines = page.read_text(encoding="utf-8").split("\n")
+    for block, text in sorted(replacements, key=lambda r: -r[0].line):
+        start = block.line  # index of the first body line
+        end = start + block.text.count("\n")
+        lines[start:end] = text.rstrip("\n").split("\n")
+    page.write_text("\n".join(lines), encoding="utf-8")
 
 
 def is_run(block: Block) -> bool:
     """Whether the docs test runs ``block`` in the page's session."""
     return block.lang in RUNNABLE and "root" not in block.options
+
+
+if __name__ == "__main__":
+    import sys
+    import tempfile
+
+    for name in sys.argv[2:] if sys.argv[1:2] == ["--update"] else sys.argv[1:]:
+        with tempfile.TemporaryDirectory() as tmp:
+            found = run_page(Path(name).resolve(), Path(tmp), update=sys.argv[1] == "--update")
+        print(f"{name}: " + ("OK" if not found else "\n".join(found)))
