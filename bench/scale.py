@@ -80,7 +80,8 @@ def start_servers(procs: Procs, n: int) -> list[int]:
 
     def synced(port: int) -> bool:
         with redis.Redis(host=HOST, port=port, decode_responses=True) as c:
-            return c.info("replication").get("master_link_status") == "up"
+            status: object = c.info("replication").get("master_link_status")
+            return status == "up"
 
     for r in replicas:
         wait_until(f"replica {r} in sync", lambda p=r: synced(p), 120, 0.1)  # type: ignore[misc]
