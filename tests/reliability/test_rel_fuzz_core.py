@@ -19,6 +19,8 @@ parses back to the same state (:mod:`rel_world`).
 
 from __future__ import annotations
 
+import os
+
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from rel_world import MYID, World, base_config
@@ -27,6 +29,9 @@ from pysentinel.core.cmdtable import COMMANDS
 from pysentinel.core.effects import PersistConfig, Reply
 from pysentinel.core.types import LinkKind
 from pysentinel.core.values import ErrorReply, InReply
+
+#: ``PYSENTINEL_FUZZ_SCALE=50`` multiplies every example count (long manual runs).
+SCALE = int(os.environ.get("PYSENTINEL_FUZZ_SCALE", "1"))
 
 # --- misbehaving instances ------------------------------------------------------------------
 
@@ -150,7 +155,7 @@ def _hello(world: World, data: st.DataObject) -> None:
     world.handle_frame(link, frame)
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=120 * SCALE, deadline=None)
 @given(st.data(), st.integers(0, 2**32))
 def test_fuzz_core_misbehaving_instances_and_peers(data: st.DataObject, seed: int) -> None:
     world = World.create(base_config(), seed)
@@ -235,7 +240,7 @@ _ARGV = st.one_of(
 )  # fmt: skip
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200 * SCALE, deadline=None)
 @given(
     st.lists(
         st.tuples(st.integers(0, 2), _ARGV, st.sampled_from([0, 0, 0, 100, 2000])), max_size=40

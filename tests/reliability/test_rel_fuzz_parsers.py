@@ -15,6 +15,7 @@ chunking and that replies round-trip; here we add what it does not cover:
 
 from __future__ import annotations
 
+import os
 import random
 from pathlib import Path
 
@@ -29,6 +30,9 @@ from pysentinel.core.info import InfoReport
 from pysentinel.core.sentinel import Sentinel
 from pysentinel.errors import ConfigError
 
+#: ``PYSENTINEL_FUZZ_SCALE=50`` multiplies every example count (long manual runs).
+SCALE = int(os.environ.get("PYSENTINEL_FUZZ_SCALE", "1"))
+
 # --- requests --------------------------------------------------------------------------------
 
 _HEADERS = st.sampled_from(
@@ -40,7 +44,7 @@ _HEADERS = st.sampled_from(
 _STREAM = st.lists(st.one_of(_HEADERS, st.binary(max_size=10)), max_size=20).map(b"".join)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300 * SCALE, deadline=None)
 @given(_STREAM, st.booleans(), st.integers(1, 64))
 def test_fuzz_request_parser_bounded_and_total(data: bytes, auth: bool, chunk: int) -> None:
     parser = resp.RequestParser(auth_required=auth)
@@ -140,7 +144,9 @@ def _check_config_text(text: str, cwd: Path) -> None:
 
 
 @settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=300 * SCALE,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(st.lists(_line(), max_size=12))
 def test_fuzz_config_lines_raise_only_config_error(tmp_path: Path, lines: list[str]) -> None:
@@ -148,7 +154,9 @@ def test_fuzz_config_lines_raise_only_config_error(tmp_path: Path, lines: list[s
 
 
 @settings(
-    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=200 * SCALE,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(st.binary(max_size=200))
 def test_fuzz_config_bytes_raise_only_config_error(tmp_path: Path, data: bytes) -> None:
@@ -163,7 +171,7 @@ def test_fuzz_config_bytes_raise_only_config_error(tmp_path: Path, data: bytes) 
 # --- INFO and hello --------------------------------------------------------------------------
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300 * SCALE, deadline=None)
 @given(
     st.lists(
         st.one_of(
@@ -192,7 +200,7 @@ def test_fuzz_info_report_from_text_total(lines: list[str]) -> None:  # fmt: ski
         assert isinstance(addr.host, str)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300 * SCALE, deadline=None)
 @given(st.lists(st.text(alphabet="0123456789abcdef.:,mymaster -", max_size=12), max_size=10))
 def test_fuzz_process_hello_total(fields: list[str]) -> None:
     sentinel = Sentinel(base_config(), random.Random(0))
