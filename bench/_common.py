@@ -305,7 +305,8 @@ def summarize(
     """Median, min and max of each metric per group and kind, and the ratio of medians.
 
     Records must carry ``kind`` (one of KINDS) and the ``group_keys``; a metric whose
-    value is None in a record (the event never came) is counted in ``missing``.
+    value is None in a record (the event never came) is counted in ``missing``; a
+    metric a record does not have at all is not counted.
     """
     groups: dict[tuple[str, ...], dict[str, dict[str, list[float]]]] = {}
     missing: dict[tuple[tuple[str, ...], str, str], int] = {}
@@ -313,7 +314,9 @@ def summarize(
         key = tuple(str(r[k]) for k in group_keys)
         per_kind = groups.setdefault(key, {})
         for m in metrics:
-            v = r.get(m)
+            if m not in r:
+                continue
+            v = r[m]
             if isinstance(v, int | float):
                 per_kind.setdefault(m, {}).setdefault(str(r["kind"]), []).append(float(v))
             else:
