@@ -21,6 +21,7 @@ a wrong test from a pysentinel bug.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import random
@@ -197,6 +198,20 @@ def tail(path: Path, lines: int) -> str:
 # Processes
 
 
+#: Every process any test started, for the last-resort cleanup at interpreter exit.
+_EVERY_PROCESS: list[subprocess.Popen[bytes]] = []
+
+
+@atexit.register
+def _kill_leftovers() -> None:
+    """SIGKILL (by pid) whatever a crashed test run left running."""
+    for proc in _EVERY_PROCESS:
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
 class Processes:
     """Every process a test started; teardown stops them all by pid."""
 
@@ -218,6 +233,7 @@ class Processes:
             env=env,
         )
         self._procs.append(proc)
+        _EVERY_PROCESS.append(proc)
         return proc
 
     @staticmethod
