@@ -36,6 +36,8 @@ class Process:
         self.conns: dict[int, tuple[Conn, Endpoint]] = {}
         #: Incremented at each crash: callbacks of an older life are ignored.
         self.life = 0
+        #: Incremented at each pause: only the latest pause's end resumes us.
+        self._pause_token = 0
 
     @property
     def ip(self) -> str:
@@ -83,10 +85,17 @@ class Process:
             return
         self.paused = True
         life = self.life
-        self.scheduler.after(ms, lambda: self._resume(life))
+        self._pause_token += 1
+        token = self._pause_token
+        self.scheduler.after(ms, lambda: self._resume(life, token))
 
-    def _resume(self, life: int) -> None:
-        if life != self.life or not self.up:
+    def resume_now(self) -> None:
+        """SIGCONT: run again at once (the pending end of the pause does nothing)."""
+        self._pause_token += 1
+        self._resume(self.life, self._pause_token)
+
+    def _resume(self, life: int, token: int) -> None:
+        if life != self.life or not self.up or token != self._pause_token or not self.paused:
             return
         self.paused = False
         self.on_resume()

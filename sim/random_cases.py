@@ -110,11 +110,16 @@ def _random_fault(rng: random.Random, boxes: list[str], procs: list[str]) -> str
     if kind in ("crash", "restart"):
         proc = rng.choice(procs)
         lose = " lose-data" if kind == "crash" and rng.random() < 0.25 else ""
+        n_sentinels = sum(1 for p in procs if p.startswith("s"))
+        if lose and proc.startswith("s") and n_sentinels < 3:
+            # A reinstalled sentinel learns the current config only from its peers; a
+            # lone one would monitor the old master forever (operator error, not a bug).
+            lose = ""
         return f"{kind} {proc}{lose}"
     if kind in ("crash-box", "restart-box", "isolate"):
         return f"{kind} {rng.choice(boxes)}"
     if kind == "pause":
-        return f"pause {rng.choice(procs)} {rng.randint(1, 8)}s"
+        return f"pause {rng.choice(procs)} {rng.choice([1, 3, 8, 40])}s"
     if kind == "partition" and len(boxes) > 1:
         shuffled = list(boxes)
         rng.shuffle(shuffled)
@@ -127,8 +132,11 @@ def _random_fault(rng: random.Random, boxes: list[str], procs: list[str]) -> str
         return f"clog {rng.randint(2, 10)}s"
     if kind == "clock-jump":
         sentinels = [p for p in procs if p.startswith("s")]
+        # Backwards only a little: a step back of X blinds a sentinel for X (its stored
+        # times are in the future), as in redis; the runtime's clock is monotonic anyway.
         sign = rng.choice(["", "-"])
-        return f"clock-jump {rng.choice(sentinels)} {sign}{rng.randint(3, 10)}s"
+        size = rng.choice([3, 10] if sign else [3, 10, 120])
+        return f"clock-jump {rng.choice(sentinels)} {sign}{size}s"
     redis = [p for p in procs if p.startswith("r")]
     if kind == "priority" and len(redis) > 1:
         return f"priority {rng.choice(redis[1:])} {rng.choice([0, 1, 100])}"

@@ -38,7 +38,8 @@ class RunResult:
 
 
 def heal_everything(world: World) -> None:
-    """The final heal: network whole, every box and process up and running, clocks kept."""
+    """The final heal: network whole, every box and process up and running (paused ones
+    get SIGCONT), clocks kept."""
     world.note("final heal")
     world.net.heal()
     for box in world.net.boxes.values():
@@ -46,6 +47,8 @@ def heal_everything(world: World) -> None:
     for proc in (*world.redis.values(), *world.sentinels.values(), *world.clients.values()):
         if not proc.up:
             proc.restart()
+        elif proc.paused:
+            proc.resume_now()
 
 
 def run_scenario(
