@@ -50,7 +50,10 @@ def _run(args: argparse.Namespace) -> int:
         golden = result.trace + "\n" + result.summary
         with open(args.scenario, "w", encoding="utf-8") as f:
             f.write(scenario.source.rstrip("\n") + "\n" + SEPARATOR + "\n" + golden)
-    return 1 if result.violations or result.core_errors else 0
+    broken = sorted({v.rule for v in result.violations})
+    if broken != sorted(set(scenario.expect)) or result.core_errors:
+        return 1
+    return 0
 
 
 def _replay(args: argparse.Namespace) -> int:

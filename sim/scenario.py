@@ -38,6 +38,9 @@ Directives (one per line, ``#`` starts a comment):
 * ``at <time> <fault...>`` — a fault at a virtual time (``500ms``, ``20s``, ``2m``);
   the fault vocabulary is in ``faults.py``.
 * ``run <time>`` — how long the run lasts.
+* ``expect <rule...>`` — safety rules this scenario breaks on purpose (a documented
+  hazard of redis-sentinel itself, e.g. ``two-leaders``); ``run`` then succeeds only
+  if exactly those rules break.
 """
 
 from __future__ import annotations
@@ -150,6 +153,8 @@ class Scenario:
     expected: str | None = None
     #: The text before ``----`` (written back when updating goldens).
     source: str = ""
+    #: Safety rules this scenario is meant to break (a documented hazard).
+    expect: tuple[str, ...] = ()
 
 
 def parse_time(text: str) -> int:
@@ -188,6 +193,7 @@ def parse_scenario(text: str) -> Scenario:
     clients: list[ClientSpec] = []
     settings: dict[str, object] = {}
     timeline: list[tuple[int, tuple[str, ...]]] = []
+    expect: list[str] = []
     duration = 120_000
     for number, raw in enumerate(head.splitlines(), 1):
         line = raw.split("#", 1)[0].strip()
@@ -220,6 +226,8 @@ def parse_scenario(text: str) -> Scenario:
                 settings["accept"] = tuple(accepted + words[1:])
             elif kind == "at" and len(words) >= 3:
                 timeline.append((parse_time(words[1]), tuple(words[2:])))
+            elif kind == "expect" and len(words) >= 2:
+                expect.extend(words[1:])
             elif kind == "run" and len(words) == 2:
                 duration = parse_time(words[1])
             else:
@@ -240,6 +248,7 @@ def parse_scenario(text: str) -> Scenario:
         duration_ms=duration,
         expected=tail if sep else None,
         source=head,
+        expect=tuple(expect),
     )
 
 
