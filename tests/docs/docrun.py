@@ -162,6 +162,7 @@ _RUN_ID = re.compile(r"\b[0-9a-f]{40}\b")
 _LOG_PREFIX = re.compile(r"^\d+:X \d\d \w{3} \d{4} \d\d:\d\d:\d\d\.\d{3} ", flags=re.MULTILINE)
 _SIGNAL_PREFIX = re.compile(r"^\d+:signal-handler \(\d+\) ", flags=re.MULTILINE)
 _MKTEMP_DIR = re.compile(r"(?:/[^\s\"']*)?/tmp\.[A-Za-z0-9]{10}")
+_PID_FIELD = re.compile(r"\bpid=\d+")
 _DIGITS = re.compile(r"\d+")
 
 
@@ -172,6 +173,7 @@ def normalize(text: str, *, volatile: bool) -> list[str]:
     text = _LOG_PREFIX.sub("<pid>:X <time> ", text)
     text = _SIGNAL_PREFIX.sub("<pid>:signal-handler (<time>) ", text)
     text = _MKTEMP_DIR.sub("<tmpdir>", text)
+    text = _PID_FIELD.sub("pid=<pid>", text)
     if volatile:
         text = _DIGITS.sub("<n>", text)
     lines = [line.rstrip() for line in text.split("\n")]
@@ -182,21 +184,39 @@ def normalize(text: str, *, volatile: bool) -> list[str]:
     return lines
 
 
-def matches(expected: str, actual: str, options: tuple[str, ...]) -> bool:
+def matches(
+    expected: str, actual: str, options: tuple[str, ...], ports: dict[int, int] | None = None
+) -> bool:
     """Whether ``actual`` output fits the ``expected`` block.
 
     Both sides are normalised (:func:`normalize`): 40-hex run ids, the
-    ``<pid>:X <date time>`` prefix of log lines and ``mktemp -d`` directories never have
-    to match. With the ``volatile`` option every number may differ (replies full of
-    timings); with ``sorted`` the order of lines does not matter. A line ``...`` in the
-    expected block stands for any number of lines, including none.
+    ``<pid>:X <date time>`` prefix of log lines, ``pid=<n>`` and ``mktemp -d``
+    directories never have to match. With the ``volatile`` option every number may
+    differ (replies full of timings); with ``sorted`` the order of lines (and blank
+    lines) does not matter. A line ``...`` in the expected block stands for any number
+    of lines, including none.
+
+    A doc port (a key of ``ports``) in the expected block matches itself or the test's
+    port: output that echoes a command's arguments shows the substituted port, output
+    that quotes fixed text (a help message) shows the doc's.
     """
     volatile = "volatile" in options
+    if "sorted" in options:
+        # Sort what the ports will really be (the test's ports sort differently).
+        expected = substitute_ports(expected, ports or {})
     want = normalize(expected, volatile=volatile)
     got = normalize(actual, volatile=volatile)
     if "sorted" in options:
-        want, got = sorted(want), sorted(got)
-    pattern = "".join("(?:.*\n)*?" if w == "..." else re.escape(w) + "\n" for w in want)
+        want = sorted(w for w in want if w)
+        got = sorted(g for g in got if g)
+
+    def line_pattern(line: str) -> str:
+        escaped = re.escape(line)
+        for doc_port, port in (ports or {}).items():
+            escaped = re.sub(rf"(?<![\d.]){doc_port}(?!\d)", f"(?:{doc_port}|{port})", escaped)
+        return escaped + "\n"
+
+    pattern = "".join("(?:.*\n)*?" if w == "..." else line_pattern(w) for w in want)
     return re.fullmatch(pattern, "".join(g + "\n" for g in got)) is not None
 
 
@@ -434,10 +454,11 @@ def run_page(page: Path, workdir: Path, *, update: bool = False) -> list[str]:
                 previous = block
                 continue
             if block.lang == "text" and previous is not None and result is not None:
-                expected = substitute_ports(block.text, s.ports)
-                if update and not matches(expected, result.output, block.options):
+                ok = matches(block.text, result.output, block.options, s.ports)
+                if update and not ok:
                     replacements.append((block, _as_doc_output(result.output, s, workdir)))
-                elif not matches(expected, result.output, block.options):
+                elif not ok:
+                    expected = substitute_ports(block.text, s.ports)
                     problems.append(
                         f"{block.where}: output of {previous.where} differs:\n"
                         + explain_mismatch(expected, result.output, block.options)

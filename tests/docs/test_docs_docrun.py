@@ -108,3 +108,14 @@ def test_docrun_stops_processes_by_pid(tmp_path: Path) -> None:
         pid = int((work / name).read_text())
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_docrun_matches_doc_port_or_test_port() -> None:
+    ports = {26380: 21002}
+    # Output that echoes a substituted argument, and fixed text quoting the doc port.
+    assert matches("port 26380\n", "port 21002\n", (), ports)
+    assert matches("--port 26380\n", "--port 26380\n", (), ports)
+    assert not matches("port 26380\n", "port 21003\n", (), ports)
+    # Sorted blocks are compared with the test's ports in place.
+    assert matches("a 26380\nb 26381\n", "b 21004\na 21002\n", ("sorted",), {**ports, 26381: 21004})
+    assert matches("pid=123 x\n", "pid=999 x\n", ())
