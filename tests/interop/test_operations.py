@@ -348,6 +348,8 @@ def test_operations_sentinel_with_requirepass(interop: Interop) -> None:
 NOTIFY_SCRIPT = """#!/bin/sh
 # One line per call: the argument count, then each argument, tab-separated.
 printf '%s\\t%s\\t%s\\n' "$#" "$1" "$2" >> "$(dirname "$0")/notify.log"
+# What the script's open file descriptors point to (none may be the sentinel's).
+ls -l "/proc/$$/fd" >> "$(dirname "$0")/fds.log"
 """
 
 
@@ -390,6 +392,24 @@ def test_operations_notification_script(interop: Interop, tmp_path: Path) -> Non
     assert all(line.startswith("2\t") for line in logged())
     cfg = sconfig.load(str(s.conf)).masters[0]
     assert cfg.notification_script == str(script)
+    # No descriptor of the sentinel leaks into the script (spec §9.8; the Tcl suite's
+    # check_leaked_fds): no sockets, not its config or log file. stdout and stderr are
+    # inherited, as redis does.
+    fds = set()
+    for line in (tmp_path / "fds.log").read_text().splitlines():
+        if " -> " in line:
+            left, target = line.split(" -> ", 1)
+            fds.add((int(left.split()[-1]), target))
+    assert fds
+    leaked = [
+        (fd, target)
+        for fd, target in fds
+        if fd > 2
+        and (target.startswith(("socket:", "pipe:", "anon_inode:")) or str(s.dir) in target)
+        # The shell keeps a copy of its stdout (the sentinel's, inherited) aside.
+        and target != str(s.output_path)
+    ]
+    assert leaked == [], sorted(fds)
 
 
 def test_operations_tilt_after_a_stall(interop: Interop) -> None:
@@ -417,3 +437,50 @@ def test_operations_tilt_after_a_stall(interop: Interop) -> None:
     # The master did not go down because of our own stall.
     assert not s.events("+sdown")
     assert s.master()["flags"] == "master"
+
+
+def test_operations_rename_command(interop: Interop) -> None:
+    """``sentinel rename-command`` maps every command sent to the group (spec §5.3, §8.4,
+    trap T6): with SLAVEOF and CONFIG renamed on the servers, a failover still works;
+    renaming PING to something the master does not know makes it look down (Tcl
+    07-down-conditions), and renaming it back heals it."""
+    renames = [
+        "--rename-command", "SLAVEOF", "x-slaveof",
+        "--rename-command", "REPLICAOF", "x-replicaof",
+        "--rename-command", "CONFIG", "x-config",
+    ]  # fmt: skip
+    master = interop.redis(args=renames)
+    replica = interop.redis(replicaof=master, args=renames)
+    s = interop.sentinel(
+        monitor_lines(
+            master,
+            quorum=1,
+            extra=[
+                "sentinel rename-command mymaster SLAVEOF x-slaveof",
+                "sentinel rename-command mymaster CONFIG x-config",
+            ],
+        )
+    )
+    interop.wait_discovery([s], replicas=1)
+    interop.wait_until(
+        lambda: [r["flags"] for r in s.replicas()] == ["slave"], 15, "the replica's links"
+    )
+    assert call_raw(s.port, "SENTINEL", "FAILOVER", "mymaster") == b"+OK\r\n"
+    interop.wait_until(lambda: s.follows(replica), 30, "the switch")
+    assert replica.is_master()
+    interop.wait_until(lambda: master.replicates(replica), 40, "the old master, converted")
+    cfg = sconfig.load(str(s.conf)).masters[0]
+    assert set(cfg.rename_commands) == {("slaveof", "x-slaveof"), ("config", "x-config")}
+
+    mi = f"master mymaster {HOST} {replica.port}"
+    reply = call_raw(s.port, "SENTINEL", "SET", "mymaster", "rename-command", "PING", "NOPING")
+    assert reply == b"+OK\r\n"
+    assert s.has_event("+set", f"{mi} rename-command PING NOPING")
+    interop.wait_until(
+        lambda: "s_down" in s.master()["flags"].split(","), 10, "the master to look down"
+    )
+    reply = call_raw(s.port, "SENTINEL", "SET", "mymaster", "rename-command", "PING", "PING")
+    assert reply == b"+OK\r\n"
+    interop.wait_until(lambda: s.master()["flags"] == "master", 10, "the master to heal")
+    cfg = sconfig.load(str(s.conf)).masters[0]
+    assert set(cfg.rename_commands) == {("slaveof", "x-slaveof"), ("config", "x-config")}
