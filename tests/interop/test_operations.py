@@ -484,3 +484,38 @@ def test_operations_rename_command(interop: Interop) -> None:
     interop.wait_until(lambda: s.master()["flags"] == "master", 10, "the master to heal")
     cfg = sconfig.load(str(s.conf)).masters[0]
     assert set(cfg.rename_commands) == {("slaveof", "x-slaveof"), ("config", "x-config")}
+
+
+def test_operations_hostnames(interop: Interop) -> None:
+    """``resolve-hostnames`` / ``announce-hostnames`` with ``localhost`` everywhere (spec
+    §9.5, Tcl 08-hostname-conf): addresses are reported as the hostname, then as the IP
+    once ``announce-hostnames`` is off again."""
+    master = interop.redis(args=["--replica-announce-ip", "localhost"])
+    replica = interop.redis(replicaof=master, args=["--replica-announce-ip", "localhost"])
+    s = interop.sentinel([])
+    for param in "resolve-hostnames", "announce-hostnames":
+        assert call_raw(s.port, "SENTINEL", "CONFIG", "SET", param, "yes") == b"+OK\r\n"
+    lines = s.conf.read_text().splitlines()
+    assert "sentinel resolve-hostnames yes" in lines
+    assert "sentinel announce-hostnames yes" in lines
+    assert call_raw(s.port, "SENTINEL", "MONITOR", "mymaster", "localhost", master.port, "1") == (
+        b"+OK\r\n"
+    )
+    interop.wait_discovery([s], replicas=1)
+    assert s.master_addr() == ("localhost", master.port)
+    interop.wait_until(
+        lambda: [(r["ip"], r["flags"]) for r in s.replicas()] == [("localhost", "slave")],
+        15,
+        "the replica, announced as localhost",
+    )
+    assert s.has_event("+monitor", f"master mymaster localhost {master.port} quorum 1")
+    info = s.cmd("INFO", "sentinel")
+    assert isinstance(info, dict)
+    assert info["master0"]["address"] == f"localhost:{master.port}"
+    cfg = sconfig.load(str(s.conf))
+    assert cfg.masters[0].addr == Addr("localhost", master.port)
+
+    assert call_raw(s.port, "SENTINEL", "CONFIG", "SET", "announce-hostnames", "no") == (b"+OK\r\n")
+    assert s.master_addr() == (HOST, master.port)
+    assert [r["ip"] for r in s.replicas()] == [HOST]
+    assert replica.replicates(master)
