@@ -12,6 +12,9 @@ frames are dropped silently, both ways, while every interface stays up, which is
 a pulled cable between two switches looks like to TCP (no RST, no ICMP, retransmits
 until timeouts). Healing sets the port back to forwarding.
 
+The sentinels are pysentinel, or the reference redis-sentinel when
+``PYSENTINEL_INTEROP_IMPL=redis-sentinel`` (as for the interop harness).
+
 Processes run inside a box through ``ip netns exec`` (which execs: the pid we hold is
 the program's own), each stopped by that pid at teardown; then every namespace this lab
 created is deleted by name. Needs root and the ``ip`` and ``bridge`` tools (Debian
@@ -31,7 +34,15 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import attrs
-from harness import REPO_ROOT, STOP_TIMEOUT_S, WaitTimeout, tail
+from harness import (
+    REDIS_SENTINEL,
+    REPO_ROOT,
+    STOP_TIMEOUT_S,
+    WaitTimeout,
+    binary,
+    sentinel_impl,
+    tail,
+)
 
 SUBNET = "10.77.0"
 REDIS_PORT = 6379
@@ -183,7 +194,11 @@ class Lab:
             "loglevel verbose",
         ]
         conf.write_text("\n".join([*head, *lines]) + "\n")
-        return self.spawn(box, "sentinel", [sys.executable, "-m", "pysentinel", str(conf)], d)
+        if sentinel_impl() == REDIS_SENTINEL:
+            argv = [binary("redis-sentinel"), str(conf)]
+        else:
+            argv = [sys.executable, "-m", "pysentinel", str(conf)]
+        return self.spawn(box, "sentinel", argv, d)
 
     def sentinel_conf(self, box: int) -> Path:
         return self.dir / f"box{box}" / "sentinel" / "sentinel.conf"
