@@ -236,7 +236,7 @@ def explain_mismatch(expected: str, actual: str, options: tuple[str, ...]) -> st
 # The shell session
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -260,7 +260,7 @@ def _cmdline(pid: int) -> str:
 
 def stop_pid(pid: int) -> None:
     """SIGTERM ``pid``, wait for it with a deadline, then SIGKILL."""
-    if not _alive(pid):
+    if not alive(pid):
         return
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
@@ -268,7 +268,7 @@ def stop_pid(pid: int) -> None:
     while time.monotonic() < deadline:
         with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)
-        if not _alive(pid):
+        if not alive(pid):
             return
         time.sleep(0.05)
     with contextlib.suppress(ProcessLookupError):
@@ -375,7 +375,7 @@ class Session:
         for pidfile in self.workdir.rglob("*.pid"):
             with contextlib.suppress(OSError, ValueError):
                 pid = int(pidfile.read_text().strip())
-                if pid not in self.tracked and _alive(pid):
+                if pid not in self.tracked and alive(pid):
                     self.tracked[pid] = _cmdline(pid)
 
     def close(self) -> None:
@@ -389,7 +389,7 @@ class Session:
         self.track()
         for pid, cmdline in self.tracked.items():
             # Guard against pid reuse: only a process that still runs the same program.
-            if _alive(pid) and _cmdline(pid) == cmdline:
+            if alive(pid) and _cmdline(pid) == cmdline:
                 stop_pid(pid)
         stop_pid(self.proc.pid)
         with contextlib.suppress(subprocess.TimeoutExpired):
