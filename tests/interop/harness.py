@@ -649,6 +649,7 @@ class Interop:
         *,
         impl: str | None = None,
         password: str | None = None,
+        username: str | None = None,
         start: bool = True,
     ) -> SentinelNode:
         """Create (and by default start) a sentinel whose config holds ``lines``."""
@@ -659,6 +660,7 @@ class Interop:
             impl=impl or sentinel_impl(),
             name=f"s{n}",
             password=password,
+            username=username,
         )
         node.write_config(lines)
         self.sentinel_nodes.append(node)

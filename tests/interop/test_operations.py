@@ -519,3 +519,46 @@ def test_operations_hostnames(interop: Interop) -> None:
     assert s.master_addr() == (HOST, master.port)
     assert [r["ip"] for r in s.replicas()] == [HOST]
     assert replica.replicates(master)
+
+
+def test_operations_sentinels_with_acl_users(interop: Interop) -> None:
+    """Sentinels whose ``default`` user is off: peers can't authenticate until
+    ``SENTINEL CONFIG SET sentinel-user/sentinel-pass`` gives them the ACL user's
+    credentials (spec §9.4, §9.6, Tcl 09-acl-support)."""
+    master = interop.redis()
+    user, pw = "sentinel-user", "s3cr3t"
+    lines = ["user default off", f"user {user} on >{pw} allchannels +@all", *monitor_lines(master)]
+    sentinels = [interop.sentinel(lines, username=user, password=pw) for _ in range(3)]
+    s0 = sentinels[0]
+    assert call_raw(s0.port, "PING") == b"-NOAUTH Authentication required.\r\n"
+    assert call_raw(s0.port, "AUTH", "default", "") == (
+        b"-WRONGPASS invalid username-password pair or user is disabled.\r\n"
+    )
+    interop.wait_discovery(sentinels, replicas=0)
+    # Our PINGs to the peers get -NOAUTH: after down-after they look down.
+    broken = (
+        b"-NOQUORUM 1 usable Sentinels. Not enough available Sentinels to reach the specified"
+        b" quorum for this master. Not enough available Sentinels to reach the majority and"
+        b" authorize a failover\r\n"
+    )
+    auth = [user, pw]
+    interop.wait_until(
+        lambda: call_raw(s0.port, "SENTINEL", "CKQUORUM", "mymaster", auth=auth) == broken,
+        10,
+        "peers that cannot be authenticated to look down",
+    )
+    for s in sentinels:
+        for param, value in ("sentinel-user", user), ("sentinel-pass", pw):
+            reply = call_raw(s.port, "SENTINEL", "CONFIG", "SET", param, value, auth=auth)
+            assert reply == b"+OK\r\n"
+        lines_now = s.conf.read_text().splitlines()
+        assert f"sentinel sentinel-user {user}" in lines_now
+        assert f"sentinel sentinel-pass {pw}" in lines_now
+    ok = b"+OK 3 usable Sentinels. Quorum and failover authorization can be reached\r\n"
+    for s in sentinels:
+        interop.wait_until(
+            lambda s=s: call_raw(s.port, "SENTINEL", "CKQUORUM", "mymaster", auth=auth) == ok,
+            10,
+            f"{s} to reach its peers with the ACL user",
+        )
+    assert [p["flags"] for p in s0.peers()] == ["sentinel", "sentinel"]
