@@ -17,6 +17,7 @@ import datetime
 import json
 import os
 import platform
+import random
 import signal
 import socket
 import statistics
@@ -41,11 +42,26 @@ class BenchError(RuntimeError):
     """A process did not start, or an expected condition never came true."""
 
 
+#: Ports are drawn from here: below the kernel's ephemeral range (32768-60999 by
+#: default, where bind(0) and outgoing connections take theirs) and away from the
+#: 20000s that the interop tests use, so that we rarely meet anyone else's port.
+PORT_RANGE = (10_000, 20_000)
+_used_ports: set[int] = set()
+_port_rng = random.Random()
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        port: int = s.getsockname()[1]
+    """A TCP port on 127.0.0.1 that was free a moment ago and not handed out before."""
+    while True:
+        port = _port_rng.randrange(*PORT_RANGE)
+        if port in _used_ports:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind((HOST, port))
+            except OSError:
+                continue
+        _used_ports.add(port)
         return port
 
 
@@ -116,9 +132,17 @@ class Procs:
             self.procs.remove(proc)
 
     def stop_all(self) -> None:
-        """Stop every process still on the list, newest first."""
+        """Stop every process still on the list: SIGTERM to all, then wait for each."""
+        for proc in reversed(self.procs):
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(proc.pid, signal.SIGTERM)
         for proc in reversed(list(self.procs)):
             self.stop(proc)
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 @contextlib.contextmanager
@@ -126,6 +150,9 @@ def bench_env(name: str, keep: bool = False) -> Iterator[Procs]:
     """A temporary work directory and a process list that is emptied on exit."""
     workdir = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
     procs = Procs(workdir)
+    # SIGTERM (from `timeout`, say) must unwind through the finally below, or the
+    # processes we started would outlive us.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         yield procs
     finally:

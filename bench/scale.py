@@ -28,7 +28,6 @@ import argparse
 import datetime
 import re
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -49,11 +48,11 @@ from _common import (
     free_port,
     machine,
     memory_kib,
-    ping,
     start_redis,
     start_sentinel,
     summarize,
     table,
+    wait_redis,
     wait_until,
     write_results,
 )
@@ -66,17 +65,8 @@ LOG_LINE = re.compile(r"^\d+:\w (\d\d \w{3} \d{4} \d\d:\d\d:\d\d\.\d{3}) . (.*)$
 
 def start_servers(procs: Procs, n: int) -> list[int]:
     """N masters with one replica each (``hz 1``); returns the master ports."""
-    masters = [free_port() for _ in range(n)]
-    replicas = [free_port() for _ in range(n)]
-    started: list[tuple[subprocess.Popen[bytes], int]] = []
-    for m in masters:
-        started.append((start_redis(procs, m, extra=["hz 1"]), m))
-    for m, r in zip(masters, replicas, strict=True):
-        started.append((start_redis(procs, r, replicaof=m, extra=["hz 1"]), r))
-    for proc, port in started:
-        wait_until(f"redis on {port}", lambda p=port: ping(p), 60, 0.02)  # type: ignore[misc]
-        if proc.poll() is not None:
-            raise BenchError(f"redis on {port} exited")
+    masters = _start_many(procs, [None] * n)
+    replicas = _start_many(procs, list(masters))
 
     def synced(port: int) -> bool:
         with redis.Redis(host=HOST, port=port, decode_responses=True) as c:
@@ -86,6 +76,31 @@ def start_servers(procs: Procs, n: int) -> list[int]:
     for r in replicas:
         wait_until(f"replica {r} in sync", lambda p=r: synced(p), 120, 0.1)  # type: ignore[misc]
     return masters
+
+
+def _start_many(procs: Procs, replicaof: list[int | None]) -> list[int]:
+    """Start one server per entry (all at once), then wait for each; a server that
+    could not bind its port (someone took it meanwhile) is started again on another.
+    """
+    started = []
+    for master in replicaof:
+        port = free_port()
+        started.append((start_redis(procs, port, replicaof=master, extra=["hz 1"]), port))
+    ports = []
+    for (first_proc, first_port), master in zip(started, replicaof, strict=True):
+        proc, port = first_proc, first_port
+        for _attempt in range(5):
+            try:
+                wait_redis(proc, port, timeout_s=60)
+                break
+            except BenchError:
+                procs.stop(proc)
+                port = free_port()
+                proc = start_redis(procs, port, replicaof=master, extra=["hz 1"])
+        else:
+            raise BenchError(f"could not start a redis-server (last port {port})")
+        ports.append(port)
+    return ports
 
 
 def log_times(path: Path) -> tuple[list[float], list[float]]:
