@@ -99,3 +99,15 @@ def test_docs_operations_unit_execstart_runs_and_stops(tmp_path: Path) -> None:
     finally:
         stop_pid(proc.pid)
         proc.wait(timeout=15)
+
+
+def test_docs_operations_install_commands_match_the_unit() -> None:
+    """The admin commands install the unit and the config where the unit expects them."""
+    argv = shlex.split(_unit()["Service"]["ExecStart"])
+    root = "\n".join(b.text for b in parse_blocks(PAGE) if b.lang == "sh" and "root" in b.options)
+    text = PAGE.read_text(encoding="utf-8")
+    assert "`/etc/systemd/system/pysentinel.service`" in text
+    assert "/etc/systemd/system/pysentinel.service" in root
+    assert f" {argv[1]}\n" in root, "the config is not installed where ExecStart reads it"
+    for verb in ("enable --now pysentinel", "disable --now pysentinel", "daemon-reload"):
+        assert f"systemctl {verb}" in root
