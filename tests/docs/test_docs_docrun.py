@@ -58,6 +58,7 @@ def test_docrun_parse_blocks_reads_info_strings(tmp_path: Path) -> None:
     assert blocks[0].option("timeout") == "5"
 
 
+@pytest.mark.interop
 def test_docrun_session_keeps_state_and_checks_output(tmp_path: Path) -> None:
     work = tmp_path / "work"
     work.mkdir()
@@ -74,6 +75,7 @@ def test_docrun_session_keeps_state_and_checks_output(tmp_path: Path) -> None:
     assert run_page(page, work) == []
 
 
+@pytest.mark.interop
 def test_docrun_reports_wrong_output_and_failed_commands(tmp_path: Path) -> None:
     work = tmp_path / "work"
     work.mkdir()
@@ -86,6 +88,7 @@ def test_docrun_reports_wrong_output_and_failed_commands(tmp_path: Path) -> None
     assert problems and "__DOCRUN_ERR__ 1 false" in problems[0]
 
 
+@pytest.mark.interop
 def test_docrun_block_deadline(tmp_path: Path) -> None:
     work = tmp_path / "work"
     work.mkdir()
@@ -94,6 +97,7 @@ def test_docrun_block_deadline(tmp_path: Path) -> None:
         run_page(page, work)
 
 
+@pytest.mark.interop
 def test_docrun_stops_processes_by_pid(tmp_path: Path) -> None:
     work = tmp_path / "work"
     work.mkdir()
