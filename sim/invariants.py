@@ -5,8 +5,8 @@ Safety (``SafetyChecker``, called with every step's effects):
 1. One leader per epoch and master: no two sentinels emit ``+elected-leader`` for
    the same master in the same failover epoch.
 2. A leader really won: unless the failover was forced (``SENTINEL FAILOVER``), the
-   number of sentinels that voted for it in that epoch (every vote of every
-   sentinel is recorded from ``+vote-for-leader``) is at least
+   number of sentinels that voted for it in its current epoch (the epoch the vote
+   count uses, trap T7; every vote of every sentinel is recorded) is at least
    max(quorum, known sentinels / 2 + 1) (spec §7.3).
 3. Nobody votes twice in an epoch: a sentinel's votes for one epoch all name the
    same run id (also across its restarts: ``leader-epoch`` is persisted).
@@ -139,7 +139,6 @@ class SafetyChecker:
                 self._check_tilt(sentinel, effects, emits)
             return
         myid = str(core.myid).lower()
-        name = self.world.topology.master_name
         for e in emits:
             if e.type in COVERAGE_EVENTS:
                 self.counters[e.type] += 1
@@ -149,13 +148,27 @@ class SafetyChecker:
         if epoch < before:
             self._fail(sentinel, "epoch-decreased", f"current_epoch {before} -> {epoch}")
         self._epoch[myid] = epoch
+        names = [m for m, _, _ in self.world.topology.monitors]
+        if len(names) == 1:
+            # 3. one vote per epoch, from the events (they see every vote of the step).
+            # ``+vote-for-leader`` does not name the master, so only with one master.
+            for e in emits:
+                if e.type == "+vote-for-leader":
+                    words = e.payload.split()
+                    if len(words) == 2 and words[1].isdigit():
+                        self._vote(sentinel, names[0], int(words[1]), myid, words[0].lower())
+        for name in names:
+            mine = [e for e in emits if _master_of(e.payload) == name]
+            self._check_master(sentinel, name, myid, mine)
+        # 7. nothing in TILT.
+        if tilt_before:
+            self._check_tilt(sentinel, effects, emits)
+
+    def _check_master(self, sentinel: SimSentinel, name: str, myid: str, emits: list[Emit]) -> None:
+        """Rules 1-4 and 6 for one master; ``emits`` are the events about it."""
+        core = sentinel.core
+        assert core is not None
         master = core.masters.get(name)
-        # 3. one vote per epoch (from the events, which see every vote of the step).
-        for e in emits:
-            if e.type == "+vote-for-leader":
-                words = e.payload.split()
-                if len(words) == 2 and words[1].isdigit():
-                    self._vote(sentinel, name, int(words[1]), myid, words[0].lower())
         if master is None:
             return
         if master.leader is not None and master.leader_epoch:
@@ -173,7 +186,8 @@ class SafetyChecker:
                 self._fail(
                     sentinel,
                     "config-epoch-two-masters",
-                    f"config epoch {cepoch} names {known[0]}:{known[1]} and {view[0]}:{view[1]}",
+                    f"{name}: config epoch {cepoch} names {known[0]}:{known[1]} and "
+                    f"{view[0]}:{view[1]}",
                 )
         forced = bool(master.force_failover)
         fepoch = int(master.failover_epoch)
@@ -193,9 +207,6 @@ class SafetyChecker:
                     self._fail(
                         sentinel, "two-promotions", f"epoch {fepoch}: {chosen} and {replica}"
                     )
-        # 7. nothing in TILT.
-        if tilt_before:
-            self._check_tilt(sentinel, effects, emits)
 
     def _check_tilt(self, sentinel: SimSentinel, effects: list[Effect], emits: list[Emit]) -> None:
         """A step that began in TILT and did not leave it took no decision."""
@@ -227,26 +238,52 @@ class SafetyChecker:
         if forced or sentinel.core is None:
             return
         master = sentinel.core.masters[master_name]
+        # What spec §7.3 counts: the peers' votes cast in our *current* epoch (which may
+        # have moved past the failover epoch, trap T7) plus our own vote if it is for
+        # the failover epoch. Recorded truth, not what the leader believes.
+        counted = int(sentinel.core.current_epoch)
         votes = sum(
             1
-            for (m, e, _voter), leader in self.votes.items()
-            if m == master_name and e == epoch and leader == myid
+            for (m, e, voter), leader in self.votes.items()
+            if m == master_name and e == counted and leader == myid and voter != myid
         )
+        if self.votes.get((master_name, epoch, myid)) == myid:
+            votes += 1
         voters = len(master.sentinels) + 1
         need = max(master.quorum, voters // 2 + 1)
         if votes < need:
             self._fail(
                 sentinel,
                 "leader-without-majority",
-                f"epoch {epoch}: {votes} votes, needs {need} ({voters} sentinels, quorum "
-                f"{master.quorum})",
+                f"{master_name} failover epoch {epoch}: {votes} votes in epoch {counted}, "
+                f"needs {need} ({voters} sentinels, quorum {master.quorum})",
             )
+
+
+def _master_of(payload: str) -> str | None:
+    """The master an event's ``<inst>`` payload is about (spec §4.1), if any."""
+    words = payload.split()
+    if len(words) >= 2 and words[0] == "master":
+        return words[1]
+    if "@" in words:
+        at = words.index("@")
+        return words[at + 1] if at + 1 < len(words) else None
+    return None
 
 
 def check_converged(world: World) -> list[str]:
     """What keeps the healed world from having converged (empty when it has)."""
     problems: list[str] = []
-    name = world.topology.master_name
+    for s in world.sentinels.values():
+        if s.up and s.core is not None and s.core.tilt:
+            problems.append(f"{s.name}: in TILT")
+    for name, _, _ in world.topology.monitors:
+        problems += _converged_group(world, name)
+    return problems
+
+
+def _converged_group(world: World, name: str) -> list[str]:
+    problems: list[str] = []
     views: dict[str, tuple[str, int] | None] = {}
     for s in world.sentinels.values():
         if not s.up or s.core is None:
@@ -254,15 +291,13 @@ def check_converged(world: World) -> list[str]:
         views[s.name] = s.master_view(name)
         master = s.core.masters.get(name)
         if master is not None and master.failover_state is not FailoverState.NONE:
-            problems.append(f"{s.name}: failover still in state {master.failover_state.value}")
-        if s.core.tilt:
-            problems.append(f"{s.name}: in TILT")
+            problems.append(f"{s.name}: {name} failover in state {master.failover_state.value}")
     distinct = list(dict.fromkeys(views.values()))
     if len(distinct) > 1:
-        problems.append("sentinels disagree: " + ", ".join(f"{k}={v}" for k, v in views.items()))
-        return problems
+        says = ", ".join(f"{k}={v}" for k, v in views.items())
+        return [*problems, f"sentinels disagree on {name}: {says}"]
     if not distinct or distinct[0] is None:
-        return [*problems, "no sentinel names a master"]
+        return [*problems, f"no sentinel names a master for {name}"]
     host, port = distinct[0]
     top = world.redis_by_addr(host, port)
     if top is None or not top.up:
@@ -270,7 +305,7 @@ def check_converged(world: World) -> list[str]:
     if top.role != "master":
         problems.append(f"{top.name} ({host}:{port}) reports role {top.role}")
     for r in world.redis.values():
-        if r is top or not r.up:
+        if r is top or not r.up or world.topology.group_of(r.name) != name:
             continue
         # Follow the replication chain: it must reach the master, links up, no loop.
         # (A chained replica the sentinels never discovered is fine: data still flows.)
@@ -321,30 +356,34 @@ class LostWrites:
         )
 
 
-def lost_writes(world: World, final: tuple[str, int] | None = None) -> LostWrites:
-    """Which acknowledged writes the final master does not have.
+def lost_writes(world: World) -> LostWrites:
+    """Which acknowledged writes the final master of each client's group does not have.
 
-    ``final`` defaults to the address the live sentinels agree on (or the only live
-    redis reporting role master).
+    The final master is the address the live sentinels agree on, else the only live
+    redis of the group reporting role master.
     """
-    if final is None:
-        views = [
-            s.master_view(world.topology.master_name)
-            for s in world.sentinels.values()
-            if s.up and s.core is not None
-        ]
+    finals: dict[str, dict[str, str]] = {}
+    for name, _, _ in world.topology.monitors:
+        views = [s.master_view(name) for s in world.sentinels.values() if s.up and s.core]
         candidates = [v for v in dict.fromkeys(views) if v is not None]
+        final = None
         if len(candidates) == 1:
-            final = candidates[0]
+            final = world.redis_by_addr(*candidates[0])
         else:
-            masters = [r for r in world.redis.values() if r.up and r.role == "master"]
-            final = (masters[0].ip, masters[0].port) if len(masters) == 1 else None
-    data = {}
-    if final is not None:
-        model = world.redis_by_addr(*final)
-        data = model.data if model is not None else {}
+            masters = [
+                r
+                for r in world.redis.values()
+                if r.up and r.role == "master" and world.topology.group_of(r.name) == name
+            ]
+            final = masters[0] if len(masters) == 1 else None
+        finals[name] = final.data if final is not None else {}
     acked = [w for c in world.clients.values() for w in c.acknowledged()]
-    lost = [w for w in acked if data.get(w.key) != w.value]
+    lost = [
+        w
+        for c in world.clients.values()
+        for w in c.acknowledged()
+        if finals.get(c.master_name, {}).get(w.key) != w.value
+    ]
     times = sorted(w.acked_at for w in lost if w.acked_at is not None)
     return LostWrites(
         acknowledged=len(acked),

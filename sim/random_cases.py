@@ -46,11 +46,19 @@ def random_case(seed: int, *, faults: bool = True) -> Scenario:
     lines = [f"# random case {seed}"]
     lines += [f"box {b} 10.0.0.{i + 1}" for i, b in enumerate(boxes)]
     ports: dict[str, int] = {}
+    # Sometimes a second master group (the last redis, and r3 under it when there are
+    # four): peer links are then shared between the two masters.
+    second = n_redis >= 2 and rng.random() < 0.25
     for i in range(n_redis):
         box = rng.choice(boxes)
         port = 6379 + sum(1 for b in ports.values() if b == ord(box))
         ports[f"r{i + 1}"] = ord(box)
-        extra = "" if i == 0 else " replicaof r1"
+        if i == 0 or (second and i == n_redis - 1):
+            extra = ""
+        elif second and n_redis == 4 and i == 2:
+            extra = " replicaof r4"
+        else:
+            extra = " replicaof r1"
         lines.append(f"redis r{i + 1} {box} port {port}{extra}")
     sentinel_ports: dict[str, int] = {}
     for i in range(n_sentinels):
@@ -59,11 +67,14 @@ def random_case(seed: int, *, faults: bool = True) -> Scenario:
         sentinel_ports[box] = sentinel_ports.get(box, 0) + 1
         lines.append(f"sentinel s{i + 1} {box} port {port}")
     for i in range(rng.randint(0, 2)):
-        lines.append(f"client c{i + 1} {rng.choice(boxes)} interval 250")
+        group = " master other" if second and i == 1 else ""
+        lines.append(f"client c{i + 1} {rng.choice(boxes)} interval 250{group}")
     down_after = rng.choice([1000, 2000, 3000])
     failover_timeout = rng.choice([4000, 6000, 10000])
+    lines.append(f"monitor mymaster r1 {quorum}")
+    if second:
+        lines.append(f"monitor other r{n_redis} {rng.randint(1, n_sentinels)}")
     lines += [
-        f"monitor mymaster r1 {quorum}",
         f"set down-after-milliseconds {down_after}",
         f"set failover-timeout {failover_timeout}",
         "set sentinel-debug tilt-period 5000",
@@ -183,7 +194,10 @@ def run_case(
         usable = [
             r
             for r in world.redis.values()
-            if r.up and r is not victim and r.settings.replica_priority > 0
+            if r.up
+            and r is not victim
+            and r.settings.replica_priority > 0
+            and t.group_of(r.name) == name
         ]
         if victim is not None and usable:
             world.note(f"kill the master {victim.name} for good")

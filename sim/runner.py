@@ -132,7 +132,11 @@ def summarize(world: World, lost: LostWrites, unconverged: list[str]) -> str:
         where = f"{view[0]}:{view[1]}" if view else "-"
         epoch = s.core.current_epoch if s.core is not None else "-"
         state = "up" if s.up else "down"
-        lines.append(f"sentinel {s.name} ({state}): master {where} epoch {epoch}")
+        more = ""
+        for other, _, _ in world.topology.more_monitors:
+            v = s.master_view(other)
+            more += f", {other} {v[0]}:{v[1]}" if v else f", {other} -"
+        lines.append(f"sentinel {s.name} ({state}): master {where}{more} epoch {epoch}")
     for r in world.redis.values():
         state = "up" if r.up else "down"
         role = r.role if r.master is None else f"slave of {r.master[0]}:{r.master[1]}"

@@ -27,8 +27,10 @@ Directives (one per line, ``#`` starts a comment):
 
 * ``box <name> <ip>`` — a machine.
 * ``redis <name> <box> [port <p>] [replicaof <redis>] [priority <n>]`` — a server.
-* ``sentinel <name> <box> [port <p>]``; ``client <name> <box> [interval <ms>]``.
-* ``monitor <master-name> <redis> <quorum>``.
+* ``sentinel <name> <box> [port <p>]``;
+  ``client <name> <box> [interval <ms>] [master <master-name>]``.
+* ``monitor <master-name> <redis> <quorum>`` — may be repeated: every sentinel
+  monitors every master (peer links are then shared between masters).
 * ``set <option> <value...>``: ``down-after-milliseconds``, ``failover-timeout``,
   ``parallel-syncs``, ``min-replicas-to-write``, ``min-replicas-max-lag``,
   ``latency <min> <max>``, ``loss <p>``, ``break-after <ms>``, ``client-timeout <ms>``,
@@ -93,6 +95,8 @@ class ClientSpec:
     name: str
     box: str
     interval_ms: int = 100
+    #: The master name it asks the sentinels for ("" = the first monitored one).
+    master: str = ""
 
 
 @attrs.frozen(kw_only=True)
@@ -107,6 +111,8 @@ class Topology:
     #: The redis the sentinels are told to monitor.
     monitor: str = ""
     quorum: int = 1
+    #: Further monitored masters: (name, redis, quorum).
+    more_monitors: tuple[tuple[str, str, int], ...] = ()
     down_after_ms: int = 5_000
     failover_timeout_ms: int = 30_000
     parallel_syncs: int = 1
@@ -120,6 +126,26 @@ class Topology:
     #: ``SENTINEL DEBUG <name> <ms>`` applied at every sentinel start (not persisted).
     sentinel_debug: tuple[tuple[str, int], ...] = ()
     accept: tuple[str, ...] = ()
+
+    @property
+    def monitors(self) -> list[tuple[str, str, int]]:
+        """Every monitored master: (name, redis, quorum), the first one first."""
+        return [(self.master_name, self.monitor, self.quorum), *self.more_monitors]
+
+    def group_of(self, redis: str) -> str | None:
+        """The master name whose replication tree ``redis`` starts in (by replicaof)."""
+        seen: list[str] = []
+        name = redis
+        while name not in seen:
+            seen.append(name)
+            for master, root, _ in self.monitors:
+                if root == name:
+                    return master
+            spec = self.redis_spec(name)
+            if spec.replicaof is None:
+                return None
+            name = spec.replicaof
+        return None
 
     def box(self, name: str) -> BoxSpec:
         """The box called ``name``."""
@@ -211,10 +237,16 @@ def parse_scenario(text: str) -> Scenario:
                 opts = _options(words[3:], {"port": int})
                 sentinels.append(SentinelSpec(name=words[1], box=words[2], **opts))  # type: ignore[arg-type]
             elif kind == "client" and len(words) >= 3:
-                opts = _options(words[3:], {"interval": int})
+                opts = _options(words[3:], {"interval": int, "master": str})
                 interval = opts.get("interval", 100)
-                assert isinstance(interval, int)
-                clients.append(ClientSpec(name=words[1], box=words[2], interval_ms=interval))
+                master = opts.get("master", "")
+                assert isinstance(interval, int) and isinstance(master, str)
+                clients.append(
+                    ClientSpec(name=words[1], box=words[2], interval_ms=interval, master=master)
+                )
+            elif kind == "monitor" and len(words) == 4 and "monitor" in settings:
+                more: list[tuple[str, str, int]] = list(settings.get("more_monitors", []))  # type: ignore[call-overload]
+                settings["more_monitors"] = (*more, (words[1], words[2], int(words[3])))
             elif kind == "monitor" and len(words) == 4:
                 settings["master_name"] = words[1]
                 settings["monitor"] = words[2]
@@ -289,7 +321,12 @@ def _validate(t: Topology) -> None:
     for r in t.redis:
         if r.replicaof is not None and r.replicaof not in redis_names:
             raise ScenarioError(f"{r.name}: unknown redis {r.replicaof}")
-    if t.redis and t.monitor not in redis_names:
-        raise ScenarioError(f"monitor: unknown redis {t.monitor!r}")
-    if t.quorum < 1:
-        raise ScenarioError("quorum must be 1 or greater")
+    for _, root, quorum in t.monitors:
+        if t.redis and root not in redis_names:
+            raise ScenarioError(f"monitor: unknown redis {root!r}")
+        if quorum < 1:
+            raise ScenarioError("quorum must be 1 or greater")
+    masters = [m for m, _, _ in t.monitors]
+    for c in t.clients:
+        if c.master and c.master not in masters:
+            raise ScenarioError(f"{c.name}: unknown master {c.master}")

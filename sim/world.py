@@ -501,7 +501,7 @@ class World:
                 c.box,
                 self.net,
                 sentinels=sentinel_addrs,
-                master_name=topology.master_name,
+                master_name=c.master or topology.master_name,
                 write_interval_ms=c.interval_ms,
                 timeout_ms=topology.client_timeout_ms,
                 on_note=lambda _name, text: self.note(text),
@@ -518,16 +518,16 @@ class World:
     def sentinel_config(self, port: int) -> str:
         """The initial sentinel.conf of every sentinel."""
         t = self.topology
-        host, rport = t.redis_addr(t.monitor)
-        name = t.master_name
-        return (
-            f"port {port}\n"
-            "dir /tmp\n"
-            f"sentinel monitor {name} {host} {rport} {t.quorum}\n"
-            f"sentinel down-after-milliseconds {name} {t.down_after_ms}\n"
-            f"sentinel failover-timeout {name} {t.failover_timeout_ms}\n"
-            f"sentinel parallel-syncs {name} {t.parallel_syncs}\n"
-        )
+        text = f"port {port}\ndir /tmp\n"
+        for name, root, quorum in t.monitors:
+            host, rport = t.redis_addr(root)
+            text += (
+                f"sentinel monitor {name} {host} {rport} {quorum}\n"
+                f"sentinel down-after-milliseconds {name} {t.down_after_ms}\n"
+                f"sentinel failover-timeout {name} {t.failover_timeout_ms}\n"
+                f"sentinel parallel-syncs {name} {t.parallel_syncs}\n"
+            )
+        return text
 
     def next_script_pid(self) -> int:
         """A fresh pid for a simulated script."""
