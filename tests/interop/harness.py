@@ -560,15 +560,15 @@ class SentinelNode:
     def stop(self) -> int:
         """SIGTERM, wait (SIGKILL after the deadline); returns the exit status."""
         assert self.proc is not None
-        self._close_client()
+        self.close_client()
         return self.procs.stop(self.proc)
 
     def kill(self) -> None:
         assert self.proc is not None
-        self._close_client()
+        self.close_client()
         self.procs.kill(self.proc)
 
-    def _close_client(self) -> None:
+    def close_client(self) -> None:
         if self._client is not None:
             self._client.close()
             self._client = None
@@ -714,7 +714,7 @@ class Interop:
 
     def close(self) -> None:
         for node in self.sentinel_nodes:
-            node._close_client()
+            node.close_client()
         for rnode in self.redis_nodes:
             if rnode._client is not None:
                 rnode._client.close()

@@ -215,3 +215,32 @@ def test_bad_input_half_sent_commands(interop: Interop) -> None:
     finally:
         keep.close()
     assert s.stop() == 0
+
+
+def test_bad_input_maxclients(interop: Interop) -> None:
+    """One client more than ``maxclients`` gets redis's error and is closed; the others
+    keep being served (compared with redis-sentinel)."""
+    replies = []
+    for impl in (None, REDIS_SENTINEL):
+        s = interop.sentinel(["maxclients 3"], impl=impl)
+        s.close_client()  # the harness's own connection would count
+        conns = [
+            socket.create_connection((HOST, s.port), timeout=CLIENT_TIMEOUT_S) for _ in range(3)
+        ]
+        try:
+            for c in conns:
+                c.sendall(b"PING\r\n")
+                assert read_replies(c, 1) == b"+PONG\r\n"
+            # redis answers at accept time and closes (we send nothing: a write racing
+            # with the close would turn it into a reset).
+            with socket.create_connection((HOST, s.port), timeout=CLIENT_TIMEOUT_S) as extra:
+                replies.append(read_to_close(extra))
+            for c in conns:
+                c.sendall(b"PING\r\n")
+                assert read_replies(c, 1) == b"+PONG\r\n"
+        finally:
+            for c in conns:
+                c.close()
+    ours, real = replies
+    assert real == b"-ERR max number of clients reached\r\n"
+    assert ours == real

@@ -504,3 +504,27 @@ def test_failover_manual(interop: Interop, tmp_path: Path) -> None:
         return out
 
     interop.wait_until(lambda: calls() == expected, 10, "one client-reconfig call each")
+
+
+def test_failover_replica_down_during_failover_is_fixed_later(interop: Interop) -> None:
+    """A replica that was down during the failover comes back still pointing at the old
+    master; after failover-timeout a sentinel re-points it (``+fix-slave-config``, spec
+    §5.6 step 5, §8.8; Tcl 02-slaves-reconf). failover-timeout is 5000 ms so that the
+    fix comes within seconds."""
+    master = interop.redis()
+    first = interop.redis(replicaof=master, args=["--replica-priority", "10"])
+    late = interop.redis(replicaof=master)
+    sentinels = interop.group(monitor_lines(master, failover_timeout_ms=5000))
+    interop.wait_discovery(sentinels, replicas=2)
+    late.kill()
+    master.kill()
+    wait_switched(interop, sentinels, first)
+    assert first.is_master()
+    late_inst = _r(late, first)
+    interop.wait_until(
+        lambda: all(s.has_event("+sdown", late_inst) for s in sentinels), 10, "late is down"
+    )
+    # It restarts with its original --replicaof, i.e. replicating from the dead master.
+    late.start()
+    interop.wait_until(lambda: late.replicates(first), 40, "the late replica to be re-pointed")
+    assert any(s.has_event("+fix-slave-config", late_inst) for s in sentinels)
