@@ -29,6 +29,7 @@ def test_scenarios_are_present() -> None:
         "migration",
         "leader_crash_mid_failover",
         "manual_failover_in_partition",
+        "two_masters",
     } <= names
 
 
