@@ -58,7 +58,10 @@ def test_docs_commands_sentinel_subcommand_documented(sub: str) -> None:
 
 
 @pytest.mark.parametrize(("container", "sub"), OTHER_SUBS)
-def test_docs_commands_subcommand_named(container: str, sub: str) -> None:
+def test_docs_commands_subcommand_named_and_run(container: str, sub: str) -> None:
     text = PAGE.read_text(encoding="utf-8")
     section = text.split(f"### {container.upper()}\n", 1)[1].split("\n### ", 1)[0]
     assert f"`{sub.upper()}`" in section, f"{container} {sub} is not named"
+    assert re.search(rf"\b{container} {re.escape(sub)}\b", _run_text()), (
+        f"no block runs {container} {sub}"
+    )
