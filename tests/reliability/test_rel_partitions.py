@@ -177,21 +177,22 @@ def test_partition_example2_majority_fails_over_minority_stops_writes(tmp_path: 
         os.kill(writer.popen.pid, signal.SIGTERM)
         writer.popen.wait(timeout=10)
         acked = _read_pairs(acked_path)
-        after_cut = [n for n, t, _ in acked if t >= t_cut]
-        before_cut = [n for n, t, _ in acked if t < t_cut]
         present = set(net.cli(new_box, new_box, REDIS_PORT, "--raw", "KEYS", "w:*").split())
-        lost_after = [n for n in after_cut if f"w:{n}" not in present]
-        lost_before = [n for n in before_cut if f"w:{n}" not in present]
-        # Every write acknowledged after the cut went to the isolated master: all lost.
-        assert lost_after == after_cut
+        lost = [(n, t) for n, t, _ in acked if f"w:{n}" not in present]
+        after_cut = [n for n, t, _ in acked if t >= t_cut]
+        # Lost writes are the ones the isolated master acknowledged between the cut
+        # (less the few ms a replication stream needs) and its first refusal; nothing
+        # acknowledged well before the cut may be lost.
+        t_first_refusal = min(refused)
+        assert all(t_cut - 1.0 <= t <= t_first_refusal for _, t in lost), lost[:5]
+        assert lost, "no write was lost: the minority master was never written to?"
         for box in range(3):
             config_module.load(str(net.sentinel_conf(box)))
         print(
             f"partition example 2: failover {t_failover:.1f} s after the cut (box {new_box}); "
             f"old master refused writes {t_refused:.1f} s after the cut; converged "
             f"{t_converged:.1f} s after the heal; {len(acked)} writes acknowledged, "
-            f"{len(after_cut)} of them after the cut, all {len(lost_after)} lost; "
-            f"{len(lost_before)} acknowledged before the cut lost"
+            f"{len(after_cut)} of them after the cut; {len(lost)} acknowledged writes lost"
         )
 
 
