@@ -7,8 +7,9 @@ and settles. We report:
 
 * failover: did a replica get promoted during the window, and how long after the
   fault did the first ``+switch-master`` come;
-* split brain: were two redis servers masters at the same time *and both able to
-  accept writes* (``min-replicas-to-write`` satisfied), sampled every 500 ms;
+* split brain: were two redis servers of one master group masters at the same time
+  *and both able to accept writes* (``min-replicas-to-write`` satisfied), sampled
+  every 500 ms;
 * writable: did some live client get a write acknowledged in the last 10 s of the
   window (availability);
 * lost writes: acknowledged writes missing from the final master after the heal,
@@ -75,7 +76,11 @@ def faults_of(topology: Topology) -> list[tuple[str, list[tuple[str, ...]]]]:
 def _with_clients(topology: Topology) -> Topology:
     if topology.clients:
         return topology
-    clients = tuple(ClientSpec(name=f"c{b.name}", box=b.name) for b in topology.boxes)
+    clients = tuple(
+        ClientSpec(name=f"c{b.name}{i}", box=b.name, master=name)
+        for b in topology.boxes
+        for i, (name, _, _) in enumerate(topology.monitors)
+    )
     return attrs.evolve(topology, clients=clients)
 
 
@@ -99,13 +104,17 @@ def run_fault(
         world.run_until(t)
         if first_switch is None and checker.counters["+switch-master"] > switches_before:
             first_switch = t - CALM_MS
-        writable_masters = [
-            r
-            for r in world.redis.values()
-            if r.up and r.role == "master" and r.good_replicas() >= r.settings.min_replicas_to_write
-        ]
-        if len(writable_masters) > 1:
-            split_brain = True
+        for name, _, _ in topology.monitors:
+            writable_masters = [
+                r
+                for r in world.redis.values()
+                if r.up
+                and r.role == "master"
+                and r.good_replicas() >= r.settings.min_replicas_to_write
+                and topology.group_of(r.name) == name
+            ]
+            if len(writable_masters) > 1:
+                split_brain = True
     recent = end - 10_000
     writable = any(
         w.acked_at is not None and w.acked_at >= recent

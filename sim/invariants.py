@@ -330,13 +330,17 @@ def _converged_group(world: World, name: str) -> list[str]:
     return problems
 
 
+#: In lost-write accounting, a client silent this long starts a new run of losses.
+RUN_GAP_MS = 5_000
+
+
 @attrs.frozen
 class LostWrites:
     """Jepsen-style accounting of acknowledged writes."""
 
     acknowledged: int
     lost: int
-    #: From the first lost write's acknowledgement to the last one's (ms), 0 if none.
+    #: The longest run of one client's consecutive lost writes, first to last ack (ms).
     window_ms: int
     first_lost_at: int | None
     last_lost_at: int | None
@@ -352,7 +356,7 @@ class LostWrites:
         return (
             f"acknowledged writes: {self.acknowledged}, lost: {self.lost} "
             f"({100 * self.fraction:.1f}%), acknowledged between t={self.first_lost_at}ms "
-            f"and t={self.last_lost_at}ms (window {self.window_ms} ms)"
+            f"and t={self.last_lost_at}ms (longest run {self.window_ms} ms)"
         )
 
 
@@ -385,10 +389,27 @@ def lost_writes(world: World) -> LostWrites:
         if finals.get(c.master_name, {}).get(w.key) != w.value
     ]
     times = sorted(w.acked_at for w in lost if w.acked_at is not None)
+    # The loss window: the longest run of consecutive lost acknowledged writes of one
+    # client. Separate episodes (a crash, later a stale master) don't add up: a good
+    # write or a silence of more than RUN_GAP_MS ends a run.
+    window = 0
+    for c in world.clients.values():
+        data = finals.get(c.master_name, {})
+        start: int | None = None
+        previous = 0
+        for w in c.acknowledged():
+            assert w.acked_at is not None
+            if data.get(w.key) != w.value:
+                if start is None or w.acked_at - previous > RUN_GAP_MS:
+                    start = w.acked_at
+                window = max(window, w.acked_at - start)
+            else:
+                start = None
+            previous = w.acked_at
     return LostWrites(
         acknowledged=len(acked),
         lost=len(lost),
-        window_ms=times[-1] - times[0] if times else 0,
+        window_ms=window,
         first_lost_at=times[0] if times else None,
         last_lost_at=times[-1] if times else None,
     )
