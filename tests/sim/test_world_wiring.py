@@ -165,3 +165,28 @@ def test_world_clog_cuts_boxes_one_by_one_and_restores_them_all() -> None:
         cut_counts.append(len(w.net.cuts()))
     assert max(cut_counts) == 6  # every box isolated: all 6 directed paths cut
     assert w.net.cuts() == []
+
+
+def test_world_values_become_what_hiredis_would_decode() -> None:
+    from pysentinel.core.values import (
+        NULL,
+        Array,
+        Bool,
+        Bulk,
+        Error,
+        ErrorReply,
+        Int,
+        Map,
+        Push,
+        Simple,
+    )
+    from sim.world import to_in_reply
+
+    assert to_in_reply(Simple("OK")) == b"OK"
+    assert to_in_reply(Error("ERR x")) == ErrorReply("ERR x")
+    assert to_in_reply(Int(3)) == 3
+    assert to_in_reply(NULL) is None
+    assert to_in_reply(Array((Bulk(b"a"), Int(1)))) == (b"a", 1)
+    assert to_in_reply(Map(((Bulk(b"k"), Bulk(b"v")),))) == (b"k", b"v")
+    assert to_in_reply(Push((Bulk(b"message"),))) == (b"message",)
+    assert to_in_reply(Bool(True)) == 1
