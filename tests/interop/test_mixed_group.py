@@ -64,6 +64,28 @@ def switch_round(
     return epoch
 
 
+#: Fields whose values are clocks, counters or per-sentinel settings.
+_VARYING = {
+    "link-pending-commands", "last-ping-sent", "last-ok-ping-reply", "last-ping-reply",
+    "info-refresh", "role-reported-time", "last-hello-message", "down-after-milliseconds",
+    "quorum", "master-link-down-time", "slave-repl-offset", "name", "port", "runid",
+    "link-refcount",
+}  # fmt: skip
+
+
+def assert_same_maps(ours: SentinelNode, real: SentinelNode) -> None:
+    def stable(m: dict[str, str]) -> dict[str, str]:
+        return {k: v for k, v in m.items() if k not in _VARYING}
+
+    assert list(ours.master()) == list(real.master())
+    assert stable(ours.master()) == stable(real.master())
+    assert [list(r) for r in ours.replicas()] == [list(r) for r in real.replicas()]
+    assert [stable(r) for r in ours.replicas()] == [stable(r) for r in real.replicas()]
+    # Each sees the other two: compare the field lists (values name different peers).
+    assert [list(p) for p in ours.peers()] == [list(p) for p in real.peers()]
+    assert sorted(p["flags"] for p in ours.peers()) == sorted(p["flags"] for p in real.peers())
+
+
 def test_mixed_group_votes_and_follows_both_ways(interop: Interop) -> None:
     a = interop.redis()
     b = interop.redis(replicaof=a)
@@ -73,6 +95,15 @@ def test_mixed_group_votes_and_follows_both_ways(interop: Interop) -> None:
     sentinels = [p0, p1, real]
     interop.wait_discovery(sentinels, replicas=1)
     ids = {s.name: s.myid() for s in sentinels}
+    interop.wait_until(
+        lambda: all([r["flags"] for r in s.replicas()] == ["slave"] for s in sentinels),
+        15,
+        "the replica's links",
+    )
+    # The description maps (spec §3.2) have the same fields, in the same order, and the
+    # same values where they are not clocks, as the real sentinel's.
+    for s in p0, p1:
+        assert_same_maps(s, real)
 
     first = switch_round(interop, sentinels, leader=p0, ids=ids, old=a, new=b)
     interop.wait_discovery(sentinels, replicas=1)
