@@ -115,3 +115,24 @@ def test_monitoring_replica_priority_selects(interop: Interop) -> None:
     assert s.has_event("+selected-slave", f"slave {HOST}:{preferred.port} ")
     for r in never, default:
         interop.wait_until(lambda r=r: r.replicates(preferred), 30, f"{r.port} to follow")
+
+
+def test_monitoring_replica_reboot(interop: Interop) -> None:
+    """A replica restarted (new ``run_id`` in INFO) is reported with ``+reboot`` (spec
+    §5.5), goes down and comes back (``+sdown`` / ``-sdown``)."""
+    master = interop.redis()
+    replica = interop.redis(replicaof=master)
+    s = interop.sentinel(monitor_lines(master, quorum=1))
+    assert call_raw(s.port, "SENTINEL", "DEBUG", "info-period", "200") == b"+OK\r\n"
+    interop.wait_discovery([s], replicas=1)
+    interop.wait_until(lambda: s.replicas()[0]["runid"] != "", 10, "the replica's run id")
+    old_runid = s.replicas()[0]["runid"]
+    ri = f"slave {HOST}:{replica.port} {HOST} {replica.port} @ mymaster {HOST} {master.port}"
+    replica.kill()
+    interop.wait_until(lambda: s.has_event("+sdown", ri), 10, "+sdown of the replica")
+    replica.start()
+    interop.wait_until(lambda: s.has_event("+reboot", ri), 10, "+reboot of the replica")
+    interop.wait_until(lambda: s.has_event("-sdown", ri), 10, "-sdown of the replica")
+    new_runid = s.replicas()[0]["runid"]
+    assert new_runid not in ("", old_runid)
+    assert s.master()["flags"] == "master"
