@@ -30,6 +30,7 @@ def test_scenarios_are_present() -> None:
         "leader_crash_mid_failover",
         "manual_failover_in_partition",
         "two_masters",
+        "leader_crash_after_election",
     } <= names
 
 
