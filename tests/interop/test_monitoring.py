@@ -136,3 +136,36 @@ def test_monitoring_replica_reboot(interop: Interop) -> None:
     new_runid = s.replicas()[0]["runid"]
     assert new_runid not in ("", old_runid)
     assert s.master()["flags"] == "master"
+
+
+def test_monitoring_two_masters_share_peer_links(interop: Interop) -> None:
+    """Three sentinels watching two masters share one link per peer (``link-refcount``
+    2, spec §3.2, §5.3); a failover of one group leaves the other alone."""
+    a = interop.redis()
+    a_replica = interop.redis(replicaof=a)
+    b = interop.redis()
+    b_replica = interop.redis(replicaof=b)
+    lines = [
+        *monitor_lines(a, name="alpha", failover_timeout_ms=10_000),
+        *monitor_lines(b, name="beta", failover_timeout_ms=10_000),
+    ]
+    sentinels = interop.group(lines)
+    for name in "alpha", "beta":
+        interop.wait_discovery(sentinels, replicas=1, name=name)
+    for s in sentinels:
+        for name in "alpha", "beta":
+            assert [p["link-refcount"] for p in s.peers(name)] == ["2", "2"]
+        role = s.cmd("ROLE")
+        assert isinstance(role, list) and role[0] == "sentinel"
+        assert sorted(role[1]) == ["alpha", "beta"]  # internal order
+
+    a.kill()
+    interop.wait_until(
+        lambda: all(s.follows(a_replica, "alpha") for s in sentinels), 45, "alpha's switch"
+    )
+    for s in sentinels:
+        assert s.follows(b, "beta")
+        assert s.master("beta")["flags"] == "master"
+        assert s.master("beta")["config-epoch"] == "0"
+        assert not s.has_event("+sdown", f"master beta {HOST} {b.port}")
+    assert b_replica.replicates(b)
