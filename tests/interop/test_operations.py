@@ -519,6 +519,10 @@ def test_operations_hostnames(interop: Interop) -> None:
     assert s.master_addr() == (HOST, master.port)
     assert [r["ip"] for r in s.replicas()] == [HOST]
     assert replica.replicates(master)
+    # The flush of CONFIG SET wrote the addresses in their new announce form (§2.8 5a, 5l).
+    lines = s.conf.read_text().splitlines()
+    assert f"sentinel monitor mymaster {HOST} {master.port} 1" in lines
+    assert f"sentinel known-replica mymaster {HOST} {replica.port}" in lines
 
 
 def test_operations_sentinels_with_acl_users(interop: Interop) -> None:
