@@ -358,13 +358,15 @@ def test_failover_master_sigkill(interop: Interop) -> None:
     )
 
 
-def test_failover_leader_killed_mid_failover(interop: Interop) -> None:
-    """Issue 4 item 2: the leader dies right after winning; the others finish the job.
+@pytest.mark.parametrize("crash", ["crash-after-election", "crash-after-promotion"])
+def test_failover_leader_killed_mid_failover(interop: Interop, crash: str) -> None:
+    """Issue 4 item 2: the leader dies in the middle of the failover; the others finish.
 
-    We make the leader die at a precise point with ``SENTINEL SIMULATE-FAILURE
-    crash-after-election`` (exit status 99 right after ``+elected-leader``, before any
-    replica is touched), set on every sentinel and cleared on the survivors as soon as
-    one has crashed. The survivors voted in that epoch, so they may only try again
+    We make the leader die at a precise point with ``SENTINEL SIMULATE-FAILURE`` (exit
+    status 99): right after ``+elected-leader``, before any replica is touched, or right
+    after ``+promoted-slave``, when the replica is already a master but nobody else has
+    heard of it. The flag is set on every sentinel and cleared on the survivors as soon
+    as one has crashed. The survivors voted in that epoch, so they may only try again
     2 x failover-timeout after it started (spec §7.2/§7.4): that is why this group uses a
     failover-timeout of 5000 ms instead of the tutorial's 60000 (a retry after 10 s
     instead of 2 min). The failover then completes in a later epoch.
@@ -375,9 +377,7 @@ def test_failover_leader_killed_mid_failover(interop: Interop) -> None:
     interop.wait_discovery(sentinels, replicas=1)
     ids = {s.name: s.myid() for s in sentinels}
     for s in sentinels:
-        assert call_raw(s.port, "SENTINEL", "SIMULATE-FAILURE", "crash-after-election") == (
-            b"+OK\r\n"
-        )
+        assert call_raw(s.port, "SENTINEL", "SIMULATE-FAILURE", crash) == b"+OK\r\n"
 
     master.kill(signal.SIGKILL)
     dead = interop.wait_until(
@@ -395,7 +395,11 @@ def test_failover_leader_killed_mid_failover(interop: Interop) -> None:
     log = [line.message for line in dead.log()]
     assert log[-1] == "Sentinel CRASH because of SENTINEL simulate-failure", dead.describe()
     assert dead.has_event("+elected-leader", _m(master))
-    assert not dead.events("+selected-slave")
+    if crash == "crash-after-election":
+        assert not dead.events("+selected-slave")
+    else:
+        assert dead.has_event("+promoted-slave", _r(replica, master))
+        assert not dead.events("+failover-state-reconf-slaves")
 
     wait_switched(interop, survivors, replica)
     assert replica.is_master()
@@ -413,11 +417,17 @@ def test_failover_leader_killed_mid_failover(interop: Interop) -> None:
         ],
         f"second leader {leader}",
     )
-    # The crashed sentinel comes back and learns the new master from the hellos.
+    # The crashed sentinel comes back and learns the new configuration from the hellos
+    # (after a crash after promotion, its own file already names the new master).
     dead.start()
-    interop.wait_until(lambda: dead.follows(replica), 20, "the restarted sentinel")
+    interop.wait_until(
+        lambda: dead.follows(replica) and dead.master()["config-epoch"] == str(epoch),
+        20,
+        "the restarted sentinel",
+    )
     assert dead.myid() == ids[dead.name]
-    assert dead.has_event("+config-update-from", "sentinel ")
+    if crash == "crash-after-election":
+        assert dead.has_event("+config-update-from", "sentinel ")
 
 
 RECONFIG_SCRIPT = """#!/bin/sh
