@@ -19,8 +19,9 @@ inside a rewrite (between mkstemp and rename); we count them, then delete them.
 ``PYSENTINEL_CRASH_LANES`` > 1 runs independent sentinels (own dirs and ports) in
 threads; on the shared 2-core CI machine one lane was fastest (start-up is CPU-bound).
 Iteration count and time budget come from ``PYSENTINEL_CRASH_ITERATIONS`` (default
-200) and ``PYSENTINEL_CRASH_SECONDS`` (default 60): the test fails if the budget runs
-out before the count is reached.
+200) and ``PYSENTINEL_CRASH_SECONDS`` (default 120): the test fails if the budget runs
+out before the count is reached. 200 kills take about 45 s on the CI machine; the budget
+is only a bound for a pathologically slow machine.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from pysentinel import config as config_module
 pytestmark = pytest.mark.interop
 
 ITERATIONS = int(os.environ.get("PYSENTINEL_CRASH_ITERATIONS", "200"))
-BUDGET_S = float(os.environ.get("PYSENTINEL_CRASH_SECONDS", "60"))
+BUDGET_S = float(os.environ.get("PYSENTINEL_CRASH_SECONDS", "120"))
 LANES = int(os.environ.get("PYSENTINEL_CRASH_LANES", "1"))
 SEED = int(os.environ.get("PYSENTINEL_CRASH_SEED", "8"))
 #: Kill between 0 and this many seconds after the first SET was sent.
