@@ -462,6 +462,11 @@ def test_failover_manual(interop: Interop, tmp_path: Path) -> None:
     )
     assert s0.sentinel("REMOVE", "lonely") == "OK"
 
+    # Everything s0 publishes from now on (spec §4.1: every event but debug ones).
+    subscriber = s0.new_client().pubsub()
+    subscriber.psubscribe("*")
+    assert subscriber.get_message(timeout=5) is not None  # the psubscribe confirmation
+
     # Two FAILOVERs pipelined: the second finds the first in progress.
     failover = ("SENTINEL", "FAILOVER", "mymaster")
     assert pipeline_raw(s0.port, [failover, failover]) == (
@@ -472,6 +477,7 @@ def test_failover_manual(interop: Interop, tmp_path: Path) -> None:
     assert replica.is_master()
     epoch = int(s0.master()["config-epoch"])
     mi, ri = _m(master), _r(replica, master)
+    switch = ("+switch-master", f"mymaster {HOST} {master.port} {HOST} {replica.port}")
     assert any(
         line.message == "Executing user requested FAILOVER of 'mymaster'" for line in s0.log()
     )
@@ -500,6 +506,17 @@ def test_failover_manual(interop: Interop, tmp_path: Path) -> None:
     assert any(s.has_event("+convert-to-slave", _r(master, replica)) for s in sentinels)
     for s in sentinels[1:]:
         assert s.has_event("+config-update-from", _s(s0, myid, master)), s.describe()
+    # With loglevel verbose, what s0 published is exactly what it logged as events.
+    published = []
+    while (message := subscriber.get_message(timeout=0.5)) is not None:
+        assert message["type"] == "pmessage"
+        published.append((message["channel"], message["data"]))
+    subscriber.close()
+    logged = [(e.event, e.payload) for e in s0.events()]
+    assert switch in published
+    assert any(logged[i : i + len(published)] == published for i in range(len(logged))), (
+        f"published {published}\nlogged {logged}"
+    )
     # client-reconfig-script: <master> <role> start <from-ip> <from-port> <to-ip> <to-port>.
     change = f"start {HOST} {master.port} {HOST} {replica.port}"
     expected = {
