@@ -193,6 +193,38 @@ def scale(n: int, seconds: float, top: int) -> str:
         return fold(py_spy(sentinel.pid, seconds), top)
 
 
+def memory(n: int, seconds: float) -> str:
+    """tracemalloc's top allocation sites of one pysentinel monitoring ``n`` masters."""
+    from _common import memory_kib
+    from scale import start_servers
+
+    with bench_env("prof-memory") as procs:
+        masters = start_servers(procs, n)
+        sport = free_port()
+        conf = procs.workdir / "sentinel.conf"
+        lines = [f"port {sport}", f"bind {HOST}", f"dir {procs.workdir}"]
+        lines += [f"sentinel monitor m{i} {HOST} {p} 1" for i, p in enumerate(masters)]
+        conf.write_text("\n".join(lines) + "\n")
+        out = procs.workdir / "tracemalloc.txt"
+        wrapper = str(Path(__file__).resolve().parent / "_memwrap.py")
+        sentinel = procs.spawn([sys.executable, wrapper, str(out), str(conf)], "sentinel.log")
+        wait_redis(sentinel, sport, timeout_s=30)
+        log = procs.workdir / "sentinel.log"
+        wait_until(
+            "discovery",
+            lambda: log.read_text(errors="replace").count("+slave slave ") >= n,
+            300 + n,
+            0.5,
+        )
+        time.sleep(seconds)
+        rss = memory_kib(sentinel.pid)
+        sentinel.send_signal(signal.SIGUSR1)
+        wait_until("the tracemalloc dump", out.exists, 120, 0.5)
+        time.sleep(1)
+        head = f"pysentinel, {n} masters + {n} replicas: VmRSS {rss['VmRSS'] / 1024:.0f} MiB\n"
+        return head + out.read_text()
+
+
 def sim(top: int) -> str:
     from sim_speed import hour_scenario
 
@@ -219,7 +251,7 @@ def sim(top: int) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("what", choices=("throughput", "syscalls", "scale", "sim"))
+    parser.add_argument("what", choices=("throughput", "syscalls", "scale", "memory", "sim"))
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--n", type=int, default=500)
     parser.add_argument("--requests", type=int, default=50_000)
@@ -232,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(throughput(args.seconds, args.top))
     elif args.what == "syscalls":
         sys.stdout.write(syscalls(args.requests))
+    elif args.what == "memory":
+        sys.stdout.write(memory(args.n, args.seconds))
     elif args.what == "scale":
         sys.stdout.write(scale(args.n, args.seconds, args.top))
     else:

@@ -130,7 +130,12 @@ def _stamp(text: str) -> float:
 
 
 def run(
-    procs: Procs, kind: str, n_sent: int, masters: list[int], window_s: float
+    procs: Procs,
+    kind: str,
+    n_sent: int,
+    masters: list[int],
+    window_s: float,
+    discovery_timeout_s: float,
 ) -> dict[str, object]:
     """Start ``n_sent`` sentinels of ``kind`` over ``masters``, measure, stop them."""
     n = len(masters)
@@ -156,12 +161,19 @@ def run(
                     return False
             return True
 
-        wait_until("discovery of every replica and peer", discovered, 120 + n, 0.5)
-        last = 0.0
-        for log in logs:
-            slaves, peers = log_times(log)
-            last = max(last, *slaves, *peers)
-        record["discovery_s"] = last - started_wall
+        try:
+            wait_until("discovery of every replica and peer", discovered, discovery_timeout_s, 0.5)
+            last = 0.0
+            for log in logs:
+                slaves, peers = log_times(log)
+                last = max(last, *slaves, *peers)
+            record["discovery_s"] = last - started_wall
+        except BenchError as exc:
+            # Not discovered in time: say so, and still measure CPU and memory.
+            record["discovery_s"] = None
+            record["error"] = str(exc)
+            counts = [log_times(log) for log in logs]
+            record["discovered_each"] = [[len(a), len(b)] for a, b in counts]
         time.sleep(SETTLE_S)
         cpu0 = [cpu_seconds(s.pid) for s in sentinels]
         t0 = time.monotonic()
@@ -174,6 +186,9 @@ def run(
         record["cpu_pct_each"] = pcts
         record["rss_mib"] = statistics.mean(rss)
         record["rss_mib_each"] = rss
+        record["sdown_events"] = sum(
+            log.read_text(errors="replace").count(" +sdown ") for log in logs
+        )
     except BenchError as exc:
         record["error"] = str(exc)
     finally:
@@ -188,6 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sentinels", default="1,3", help="numbers of sentinels")
     parser.add_argument("--reps", type=int, default=1)
     parser.add_argument("--window", type=float, default=20.0, help="steady-state window, s")
+    parser.add_argument(
+        "--discovery-timeout", type=float, default=90.0, help="give up discovery after, s"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--keep", action="store_true", help="keep the work directories")
     args = parser.parse_args(argv)
@@ -204,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
                     order = KINDS if i % 2 == 0 else KINDS[::-1]
                     i += 1
                     for kind in order:
-                        rec = run(procs, kind, n_sent, masters, args.window)
+                        rec = run(procs, kind, n_sent, masters, args.window, args.discovery_timeout)
                         rec["rep"] = rep
                         emit(rec)
                         records.append(rec)
@@ -218,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         "reps": args.reps,
         "window_s": args.window,
         "settle_s": SETTLE_S,
+        "discovery_timeout_s": args.discovery_timeout,
         "servers": "real redis-server processes, hz 1, one replica per master",
     }
     path = write_results(
