@@ -134,6 +134,7 @@ def run(
     kind: str,
     n_sent: int,
     masters: list[int],
+    *,
     window_s: float,
     discovery_timeout_s: float,
 ) -> dict[str, object]:
@@ -222,7 +223,14 @@ def main(argv: list[str] | None = None) -> int:
                     order = KINDS if i % 2 == 0 else KINDS[::-1]
                     i += 1
                     for kind in order:
-                        rec = run(procs, kind, n_sent, masters, args.window, args.discovery_timeout)
+                        rec = run(
+                            procs,
+                            kind,
+                            n_sent,
+                            masters,
+                            window_s=args.window,
+                            discovery_timeout_s=args.discovery_timeout,
+                        )
                         rec["rep"] = rep
                         emit(rec)
                         records.append(rec)
