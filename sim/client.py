@@ -57,6 +57,7 @@ class SimClient(Process):
         write_interval_ms: int = 100,
         timeout_ms: int = 1_000,
         on_note: Callable[[str, str], None] | None = None,
+        password: str | None = None,
     ) -> None:
         super().__init__(name, box, 0, net)
         self.sentinels = list(sentinels)
@@ -66,6 +67,7 @@ class SimClient(Process):
         self.writes: list[WriteRecord] = []
         self._n = 0
         self._note = on_note
+        self.password = password
         self._conn: Conn | None = None
         self._end: Endpoint | None = None
         self._waiting: Callable[[object], None] | None = None
@@ -186,9 +188,20 @@ class SimClient(Process):
             # redis-py moves the sentinel that answered to the front.
             self.sentinels.insert(0, self.sentinels.pop(idx))
             host, port = reply[0].decode(), int(reply[1])
-            self._open(host, port, (b"ROLE",), lambda r: self._role_checked(host, port, r))
+            if self.password is None:
+                self._open(host, port, (b"ROLE",), lambda r: self._role_checked(host, port, r))
+            else:
+                auth = (b"AUTH", self.password.encode())
+                self._open(host, port, auth, lambda r: self._authed(host, port, r))
             return
         self._discover(idx + 1)
+
+    def _authed(self, host: str, port: int, reply: object) -> None:
+        if reply == b"OK":
+            self._request((b"ROLE",), lambda r: self._role_checked(host, port, r))
+            return
+        self._hang_up()
+        self._later(self.write_interval_ms, lambda: self._discover(0))
 
     def _role_checked(self, host: str, port: int, reply: object) -> None:
         if isinstance(reply, tuple) and reply and reply[0] == b"master":

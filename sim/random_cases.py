@@ -82,9 +82,15 @@ def random_case(seed: int, *, faults: bool = True) -> Scenario:
     ]
     if rng.random() < 0.2:
         lines.append("set loss 0.05")
+    if rng.random() < 0.2:
+        lines.append("set requirepass s3cret")
+    if rng.random() < 0.2:
+        lines += ["set rename-command CONFIG GUESSME", "set rename-command SLAVEOF REPLX"]
     procs = [f"r{i + 1}" for i in range(n_redis)] + [f"s{i + 1}" for i in range(n_sentinels)]
     n_faults = rng.randint(1, 8) if faults else 0
-    first = 2_000
+    # Faults start once the sentinels had time to find each other (hellos every 2 s):
+    # sentinels that don't know each other each elect themselves, as in redis.
+    first = 6_000
     if faults and n_redis > 1 and rng.random() < 0.15:
         # SENTINEL FAILOVER skips the election: on a partitioned sentinel it reuses an
         # epoch another sentinel may have used (two configs with one config epoch, which

@@ -57,6 +57,11 @@ def _hex40(rng: random.Random) -> str:
     return "".join(rng.choice("0123456789abcdef") for _ in range(40))
 
 
+def _unknown(argv: tuple[bytes, ...]) -> str:
+    name = argv[0].decode(errors="replace") if argv else ""
+    return f"ERR unknown command '{name}', with args beginning with: "
+
+
 # --- replication messages (what flows on a replication connection) ---------------
 
 
@@ -115,6 +120,10 @@ class RedisSettings:
     replica_announced: bool = True
     min_replicas_to_write: int = 0
     min_replicas_max_lag: int = 10
+    #: ``requirepass`` (replication between the models is trusted: same password).
+    requirepass: str | None = None
+    #: ``rename-command``: (original, new name), new name "" disables the command.
+    renames: tuple[tuple[str, str], ...] = ()
 
 
 @attrs.define(eq=False)
@@ -126,6 +135,7 @@ class _Client:
     #: "normal", "pubsub", "replica"
     kind: str = "normal"
     name: str = ""
+    authed: bool = False
     multi: list[tuple[bytes, ...]] | None = None
 
 
@@ -263,7 +273,14 @@ class RedisModel(Process):
             return
         if not isinstance(msg, tuple) or not msg:
             return
-        argv: tuple[bytes, ...] = msg
+        argv: tuple[bytes, ...] = self._renamed(msg)
+        if not argv:
+            self._reply(client, ErrorReply(_unknown(msg)))
+            return
+        locked = self.settings.requirepass is not None and not client.authed
+        if locked and argv[0].upper() != b"AUTH":
+            self._reply(client, ErrorReply("NOAUTH Authentication required."))
+            return
         name = argv[0].upper()
         if client.multi is not None and name not in (b"EXEC", b"MULTI", b"DISCARD"):
             client.multi.append(argv)
@@ -306,10 +323,15 @@ class RedisModel(Process):
         if name == b"PING":
             return b"PONG"
         if name == b"AUTH":
-            return ErrorReply(
-                "ERR AUTH <password> called without any password configured for the default"
-                " user. Are you sure your configuration is correct?"
-            )
+            if self.settings.requirepass is None:
+                return ErrorReply(
+                    "ERR AUTH <password> called without any password configured for the"
+                    " default user. Are you sure your configuration is correct?"
+                )
+            if args and args[-1].decode() == self.settings.requirepass:
+                client.authed = True
+                return _OK
+            return ErrorReply("WRONGPASS invalid username-password pair or user is disabled.")
         if name == b"CLIENT":
             return self._client_command(client, args, after)
         if name == b"INFO":
@@ -333,9 +355,21 @@ class RedisModel(Process):
         if name == b"GET" and len(args) == 1:
             value = self.data.get(args[0].decode())
             return None if value is None else value.encode()
-        return ErrorReply(
-            f"ERR unknown command '{argv[0].decode(errors='replace')}', with args beginning with: "
-        )
+        return ErrorReply(_unknown(argv))
+
+    def _renamed(self, argv: tuple[bytes, ...]) -> tuple[bytes, ...]:
+        """``argv`` with its command name mapped back through rename-command; () when the
+        name is unknown under the renames (renamed away, or disabled)."""
+        renames = self.settings.renames
+        if not renames:
+            return argv
+        name = argv[0].decode(errors="replace").upper()
+        for original, new in renames:
+            if new and name == new.upper():
+                return (original.encode(), *argv[1:])
+            if name == original.upper():
+                return ()
+        return argv
 
     def _client_command(
         self, client: _Client, args: tuple[bytes, ...], after: list[_Client]

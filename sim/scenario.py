@@ -34,7 +34,9 @@ Directives (one per line, ``#`` starts a comment):
 * ``set <option> <value...>``: ``down-after-milliseconds``, ``failover-timeout``,
   ``parallel-syncs``, ``min-replicas-to-write``, ``min-replicas-max-lag``,
   ``latency <min> <max>``, ``loss <p>``, ``break-after <ms>``, ``client-timeout <ms>``,
-  ``sentinel-debug <tunable> <ms>`` (``SENTINEL DEBUG`` at every sentinel start).
+  ``sentinel-debug <tunable> <ms>`` (``SENTINEL DEBUG`` at every sentinel start),
+  ``requirepass <pw>`` (every redis; sentinels get ``auth-pass``, clients AUTH),
+  ``rename-command <old> <new>`` (every redis and every monitored master).
 * ``accept <availability|split-brain|lost-writes>`` — for ``analyze``: faults of that
   kind do not make the exit status non-zero.
 * ``at <time> <fault...>`` — a fault at a virtual time (``500ms``, ``20s``, ``2m``);
@@ -123,6 +125,10 @@ class Topology:
     loss: float = 0.0
     break_after_ms: int = 30_000
     client_timeout_ms: int = 1_000
+    #: ``requirepass`` of every redis (sentinels get ``auth-pass``, clients AUTH).
+    requirepass: str | None = None
+    #: ``rename-command`` on every redis and for every monitored master: (old, new).
+    renames: tuple[tuple[str, str], ...] = ()
     #: ``SENTINEL DEBUG <name> <ms>`` applied at every sentinel start (not persisted).
     sentinel_debug: tuple[tuple[str, int], ...] = ()
     accept: tuple[str, ...] = ()
@@ -300,6 +306,13 @@ def _setting(settings: dict[str, object], key: str, values: list[str]) -> None:
     if key == "sentinel-debug" and len(values) == 2:
         debug: list[tuple[str, int]] = list(settings.get("sentinel_debug", []))  # type: ignore[call-overload]
         settings["sentinel_debug"] = (*debug, (values[0], int(values[1])))
+        return
+    if key == "requirepass" and len(values) == 1:
+        settings["requirepass"] = values[0]
+        return
+    if key == "rename-command" and len(values) == 2:
+        renames: list[tuple[str, str]] = list(settings.get("renames", []))  # type: ignore[call-overload]
+        settings["renames"] = (*renames, (values[0], values[1]))
         return
     if key == "latency" and len(values) == 2:
         settings["latency_min_ms"] = int(values[0])

@@ -472,6 +472,8 @@ class World:
                 replica_priority=r.priority,
                 min_replicas_to_write=topology.min_replicas_to_write,
                 min_replicas_max_lag=topology.min_replicas_max_lag,
+                requirepass=topology.requirepass,
+                renames=topology.renames,
             )
             model = RedisModel(
                 r.name,
@@ -504,6 +506,7 @@ class World:
                 master_name=c.master or topology.master_name,
                 write_interval_ms=c.interval_ms,
                 timeout_ms=topology.client_timeout_ms,
+                password=topology.requirepass,
                 on_note=lambda _name, text: self.note(text),
             )
             self.clients[c.name] = client
@@ -527,6 +530,10 @@ class World:
                 f"sentinel failover-timeout {name} {t.failover_timeout_ms}\n"
                 f"sentinel parallel-syncs {name} {t.parallel_syncs}\n"
             )
+            if t.requirepass is not None:
+                text += f"sentinel auth-pass {name} {t.requirepass}\n"
+            for old, new in t.renames:
+                text += f"sentinel rename-command {name} {old} {new}\n"
         return text
 
     def next_script_pid(self) -> int:

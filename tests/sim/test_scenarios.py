@@ -31,6 +31,7 @@ def test_scenarios_are_present() -> None:
         "manual_failover_in_partition",
         "two_masters",
         "leader_crash_after_election",
+        "auth_and_renamed_commands",
     } <= names
 
 
