@@ -44,7 +44,7 @@ def _run(args: argparse.Namespace) -> int:
     except (OSError, ScenarioError) as exc:
         sys.stderr.write(f"{args.scenario}: {exc}\n")
         return 2
-    result = run_scenario(scenario, args.seed)
+    result = run_scenario(scenario, scenario.seed if args.seed is None else args.seed)
     _print_result(result, quiet=args.quiet)
     if args.update:
         golden = result.trace + "\n" + result.summary
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a scenario file and print its trace")
     run.add_argument("scenario")
-    run.add_argument("--seed", type=int, default=1)
+    run.add_argument("--seed", type=int, default=None, help="default: the file's seed, or 1")
     run.add_argument("--update", action="store_true", help="rewrite the golden trace")
     run.add_argument("--quiet", action="store_true", help="only the summary")
     run.set_defaults(func=_run)

@@ -42,6 +42,7 @@ Directives (one per line, ``#`` starts a comment):
 * ``at <time> <fault...>`` — a fault at a virtual time (``500ms``, ``20s``, ``2m``);
   the fault vocabulary is in ``faults.py``.
 * ``run <time>`` — how long the run lasts.
+* ``seed <n>`` — the seed used when none is given (``run``, the golden test).
 * ``expect <rule...>`` — safety rules this scenario breaks on purpose (a documented
   hazard of redis-sentinel itself, e.g. ``two-leaders``); ``run`` then succeeds only
   if exactly those rules break.
@@ -187,6 +188,8 @@ class Scenario:
     source: str = ""
     #: Safety rules this scenario is meant to break (a documented hazard).
     expect: tuple[str, ...] = ()
+    #: The seed ``run`` and the golden test use unless told otherwise.
+    seed: int = 1
 
 
 def parse_time(text: str) -> int:
@@ -226,6 +229,7 @@ def parse_scenario(text: str) -> Scenario:
     settings: dict[str, object] = {}
     timeline: list[tuple[int, tuple[str, ...]]] = []
     expect: list[str] = []
+    seed = 1
     duration = 120_000
     for number, raw in enumerate(head.splitlines(), 1):
         line = raw.split("#", 1)[0].strip()
@@ -264,6 +268,8 @@ def parse_scenario(text: str) -> Scenario:
                 settings["accept"] = tuple(accepted + words[1:])
             elif kind == "at" and len(words) >= 3:
                 timeline.append((parse_time(words[1]), tuple(words[2:])))
+            elif kind == "seed" and len(words) == 2:
+                seed = int(words[1])
             elif kind == "expect" and len(words) >= 2:
                 expect.extend(words[1:])
             elif kind == "run" and len(words) == 2:
@@ -287,6 +293,7 @@ def parse_scenario(text: str) -> Scenario:
         expected=tail if sep else None,
         source=head,
         expect=tuple(expect),
+        seed=seed,
     )
 
 
