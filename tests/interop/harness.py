@@ -583,6 +583,16 @@ def _seq(value: object) -> list[object]:
 # The fixture object
 
 
+#: A down-after-milliseconds for groups where one sentinel alone (quorum 1) can fail
+#: over: sentinel.c's address switch resets the master's ping timers (act_ping_time =
+#: now) while the reconnect to the new address may wait up to one ping period (1000 ms)
+#: after the previous attempt, so with down-after 1000 the new master can look down in
+#: the very tick the link is reopened, and a quorum-1 sentinel then fails back. redis-
+#: sentinel 7.0.15 has the same race (we saw it once in pysentinel). 2000 ms leaves a
+#: whole ping period for the PONG.
+SWITCH_SAFE_DOWN_AFTER_MS = 2000
+
+
 def monitor_lines(
     master: RedisNode,
     *,

@@ -2,7 +2,7 @@
 
 Two pysentinels and one real ``redis-sentinel`` watch the same master. Who leads a
 failover is steered with per-sentinel settings: a sentinel with ``quorum 1`` and
-``down-after-milliseconds 1000`` reaches ODOWN alone and asks for votes, while the others
+a short ``down-after-milliseconds`` reaches ODOWN alone and asks for votes, while the others
 (``down-after`` 60 s) never start a failover of their own during the test but grant
 their vote when asked (spec §5.9, §7.2). Round one: a pysentinel leads and the real
 sentinel votes for it and follows its hello. Round two, after ``SENTINEL SET`` swaps the
@@ -15,11 +15,19 @@ import signal
 from collections.abc import Sequence
 
 import pytest
-from harness import HOST, REDIS_SENTINEL, Interop, RedisNode, SentinelNode, monitor_lines
+from harness import (
+    HOST,
+    REDIS_SENTINEL,
+    SWITCH_SAFE_DOWN_AFTER_MS,
+    Interop,
+    RedisNode,
+    SentinelNode,
+    monitor_lines,
+)
 
 pytestmark = pytest.mark.interop
 
-FAST = 1000
+FAST = SWITCH_SAFE_DOWN_AFTER_MS
 SLOW = 60_000
 
 
@@ -84,6 +92,11 @@ def assert_same_maps(ours: SentinelNode, real: SentinelNode) -> None:
     # Each sees the other two: compare the field lists (values name different peers).
     assert [list(p) for p in ours.peers()] == [list(p) for p in real.peers()]
     assert sorted(p["flags"] for p in ours.peers()) == sorted(p["flags"] for p in real.peers())
+    # INFO's Sentinel section (spec §3.5) says the same of the group.
+    ours_info, real_info = ours.cmd("INFO", "sentinel"), real.cmd("INFO", "sentinel")
+    assert isinstance(ours_info, dict) and isinstance(real_info, dict)
+    assert list(ours_info) == list(real_info)
+    assert ours_info == real_info
 
 
 def test_mixed_group_votes_and_follows_both_ways(interop: Interop) -> None:
@@ -96,9 +109,13 @@ def test_mixed_group_votes_and_follows_both_ways(interop: Interop) -> None:
     interop.wait_discovery(sentinels, replicas=1)
     ids = {s.name: s.myid() for s in sentinels}
     interop.wait_until(
-        lambda: all([r["flags"] for r in s.replicas()] == ["slave"] for s in sentinels),
+        lambda: all(
+            [r["flags"] for r in s.replicas()] == ["slave"]
+            and [p["flags"] for p in s.peers()] == ["sentinel", "sentinel"]
+            for s in sentinels
+        ),
         15,
-        "the replica's links",
+        "the links to the replica and the peers",
     )
     # The description maps (spec §3.2) have the same fields, in the same order, and the
     # same values where they are not clocks, as the real sentinel's.

@@ -7,7 +7,14 @@ from __future__ import annotations
 import signal
 
 import pytest
-from harness import HOST, Interop, call_raw, free_port, monitor_lines
+from harness import (
+    HOST,
+    SWITCH_SAFE_DOWN_AFTER_MS,
+    Interop,
+    call_raw,
+    free_port,
+    monitor_lines,
+)
 
 pytestmark = pytest.mark.interop
 
@@ -103,7 +110,7 @@ def test_monitoring_replica_priority_selects(interop: Interop) -> None:
     never = interop.redis(replicaof=master, args=["--replica-priority", "0"])
     default = interop.redis(replicaof=master)
     preferred = interop.redis(replicaof=master, args=["--replica-priority", "10"])
-    s = interop.sentinel(monitor_lines(master, quorum=1))
+    s = interop.sentinel(monitor_lines(master, quorum=1, down_after_ms=SWITCH_SAFE_DOWN_AFTER_MS))
     interop.wait_discovery([s], replicas=3)
     interop.wait_until(
         lambda: [r["flags"] for r in s.replicas()] == ["slave"] * 3, 15, "the replicas' links"

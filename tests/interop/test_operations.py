@@ -17,6 +17,7 @@ from typing import TypeVar
 import pytest
 from harness import (
     HOST,
+    SWITCH_SAFE_DOWN_AFTER_MS,
     Interop,
     call_raw,
     monitor_lines,
@@ -287,6 +288,7 @@ def test_operations_master_with_acl_user(interop: Interop) -> None:
         monitor_lines(
             master,
             quorum=1,
+            down_after_ms=SWITCH_SAFE_DOWN_AFTER_MS,
             extra=[
                 "sentinel auth-user mymaster sentinel-user",
                 "sentinel auth-pass mymaster sentpw",
@@ -455,6 +457,7 @@ def test_operations_rename_command(interop: Interop) -> None:
         monitor_lines(
             master,
             quorum=1,
+            down_after_ms=SWITCH_SAFE_DOWN_AFTER_MS,
             extra=[
                 "sentinel rename-command mymaster SLAVEOF x-slaveof",
                 "sentinel rename-command mymaster CONFIG x-config",
