@@ -93,7 +93,9 @@ def _values(conf: Path) -> tuple[int, int, int, str]:
 
 
 class Lane:
-    def __init__(self, workdir: Path, rng: random.Random, stop_at: float) -> None:
+    def __init__(
+        self, workdir: Path, rng: random.Random, stop_at: float, abort: threading.Event
+    ) -> None:
         self.dir = workdir
         self.dir.mkdir()
         self.port = free_port()
@@ -101,6 +103,8 @@ class Lane:
         self.log = self.dir / "sentinel.log"
         self.rng = rng
         self.stop_at = stop_at
+        #: Set by the test when it is being torn down (failure, pytest timeout).
+        self.abort = abort
         self.result = LaneResult()
         dead_port = free_port()  # nothing listens there: the master is simply down
         self.conf.write_text(
@@ -189,7 +193,11 @@ class Lane:
 
     def run(self, iterations: int) -> None:
         try:
-            while self.result.iterations < iterations and time.monotonic() < self.stop_at:
+            while (
+                self.result.iterations < iterations
+                and time.monotonic() < self.stop_at
+                and not self.abort.is_set()
+            ):
                 self.one_iteration()
         except BaseException as exc:  # reported by the main thread
             self.result.failure = f"{type(exc).__name__}: {exc}"
@@ -199,17 +207,26 @@ def test_crash_persist_sigkill_during_rewrites(tmp_path: Path) -> None:
     rng = random.Random(SEED)
     started = time.monotonic()
     stop_at = started + BUDGET_S
+    abort = threading.Event()
     lanes = [
-        Lane(tmp_path / f"lane-{n}", random.Random(rng.random()), stop_at) for n in range(LANES)
+        Lane(tmp_path / f"lane-{n}", random.Random(rng.random()), stop_at, abort)
+        for n in range(LANES)
     ]
     share = [ITERATIONS // LANES + (1 if n < ITERATIONS % LANES else 0) for n in range(LANES)]
     threads = [
         threading.Thread(target=lane.run, args=(n,)) for lane, n in zip(lanes, share, strict=True)
     ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        # On any way out (a pytest timeout included) the lanes stop after their current
+        # iteration, whose own finally kills its sentinel by pid.
+        abort.set()
+        for t in threads:
+            t.join(timeout=30)
     elapsed = time.monotonic() - started
     results = [lane.result for lane in lanes]
     failures = [r.failure for r in results if r.failure]
