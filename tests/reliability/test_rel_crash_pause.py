@@ -61,65 +61,74 @@ def test_crash_pause_sentinels_during_failovers(procs_env: Interop) -> None:
     stats = {"kill": 0, "stop": 0, "tilt": 0}
     durations = []
     current = master
-    for run in range(RUNS):
-        rng = random.Random(SEED * 1000 + run)
-        what = f"run {run} (seed {SEED * 1000 + run})"
-        started = time.monotonic()
-        current.kill(signal.SIGKILL)
-        t0 = time.monotonic()
-        faults = []
-        for _ in range(rng.randint(1, 2)):
-            s = rng.choice(sentinels)
-            if any(f[1] is s for f in faults):
-                continue
-            kind = rng.choice(["kill", "stop"])
-            at = rng.uniform(0, FAULT_WINDOW_S)
-            faults.append((at, s, kind, at + rng.uniform(0.1, 2.5)))
-        timeline = sorted(
-            [(at, s, kind) for at, s, kind, _ in faults]
-            + [(end, s, "restart" if kind == "kill" else "cont") for _, s, kind, end in faults],
-            key=lambda e: e[0],
-        )
-        for at, s, action in timeline:
-            delay = t0 + at - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)  # the fault schedule itself, not a wait for a condition
-            assert s.proc is not None
-            if action == "kill":
-                s.kill()
-                stats["kill"] += 1
-            elif action == "stop":
-                os.kill(s.proc.pid, signal.SIGSTOP)
-                stats["stop"] += 1
-            elif action == "cont":
+    try:
+        for run in range(RUNS):
+            rng = random.Random(SEED * 1000 + run)
+            what = f"run {run} (seed {SEED * 1000 + run})"
+            started = time.monotonic()
+            current.kill(signal.SIGKILL)
+            t0 = time.monotonic()
+            faults = []
+            for _ in range(rng.randint(1, 2)):
+                s = rng.choice(sentinels)
+                if any(f[1] is s for f in faults):
+                    continue
+                kind = rng.choice(["kill", "stop"])
+                at = rng.uniform(0, FAULT_WINDOW_S)
+                faults.append((at, s, kind, at + rng.uniform(0.1, 2.5)))
+            timeline = sorted(
+                [(at, s, kind) for at, s, kind, _ in faults]
+                + [(end, s, "restart" if kind == "kill" else "cont") for _, s, kind, end in faults],
+                key=lambda e: e[0],
+            )
+            for at, s, action in timeline:
+                delay = t0 + at - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)  # the fault schedule itself, not a wait for a condition
+                assert s.proc is not None
+                if action == "kill":
+                    s.kill()
+                    stats["kill"] += 1
+                elif action == "stop":
+                    os.kill(s.proc.pid, signal.SIGSTOP)
+                    stats["stop"] += 1
+                elif action == "cont":
+                    os.kill(s.proc.pid, signal.SIGCONT)
+                else:
+                    _restart_sentinel(env, s, ledger)
+            new = env.wait_until(
+                lambda old=current: (
+                    (m := settled_master(sentinels, nodes, _running)) is not None
+                    and m is not old
+                    and m
+                ),
+                SETTLE_TIMEOUT_S,
+                f"{what}: a failover away from :{current.port}",
+            )
+            assert check_single_writer(env, nodes, _running, f"k{run}a") is new
+            for s in sentinels:
+                ledger.check(s, running=True)
+            # The old master comes back empty, as a master: it must be converted.
+            current.args = _drop_replicaof(current.args)
+            current.start()
+            env.wait_until(
+                lambda old=current, new=new: (
+                    settled_master(sentinels, nodes, _running) is new and old.replicates(new)
+                ),
+                SETTLE_TIMEOUT_S,
+                f"{what}: the old master :{current.port} converted to a replica of :{new.port}",
+            )
+            assert check_single_writer(env, nodes, _running, f"k{run}b") is new
+            for s in sentinels:
+                ledger.check(s, running=True)
+            current = new
+            durations.append(time.monotonic() - started)
+    finally:
+        # Never leave a sentinel stopped: teardown's SIGTERM would wait on it in vain.
+        for s in sentinels:
+            if s.running:
+                assert s.proc is not None
                 os.kill(s.proc.pid, signal.SIGCONT)
-            else:
-                _restart_sentinel(env, s, ledger)
-        new = env.wait_until(
-            lambda old=current: (
-                (m := settled_master(sentinels, nodes, _running)) is not None and m is not old and m
-            ),
-            SETTLE_TIMEOUT_S,
-            f"{what}: a failover away from :{current.port}",
-        )
-        assert check_single_writer(env, nodes, _running, f"k{run}a") is new
-        for s in sentinels:
-            ledger.check(s, running=True)
-        # The old master comes back empty, as a master: it must be converted.
-        current.args = _drop_replicaof(current.args)
-        current.start()
-        env.wait_until(
-            lambda old=current, new=new: (
-                settled_master(sentinels, nodes, _running) is new and old.replicates(new)
-            ),
-            SETTLE_TIMEOUT_S,
-            f"{what}: the old master :{current.port} converted to a replica of :{new.port}",
-        )
-        assert check_single_writer(env, nodes, _running, f"k{run}b") is new
-        for s in sentinels:
-            ledger.check(s, running=True)
-        current = new
-        durations.append(time.monotonic() - started)
     stats["tilt"] = sum(len(s.events("+tilt")) for s in sentinels)
     switches = max(len(s.events("+switch-master")) for s in sentinels)
     print(
