@@ -89,17 +89,25 @@ def _check(env: Interop, checker: socket.socket, master_port: int, myid: bytes) 
     assert b"$4\r\nname\r\n$8\r\nmymaster\r\n" in data
 
 
-def test_fuzz_live_process_survives_random_bytes(procs_env: Interop) -> None:
+@pytest.mark.parametrize("password", [None, "fuzz-pw"])
+def test_fuzz_live_process_survives_random_bytes(procs_env: Interop, password: str | None) -> None:
+    """With a password the fuzzers are unauthenticated (AUTH with random arguments is in
+    their vocabulary), which exercises redis's tighter pre-AUTH request limits."""
     env = procs_env
     master = env.redis()
-    sentinel = env.sentinel(monitor_lines(master, quorum=1))
+    extra = [f"requirepass {password}"] if password else []
+    sentinel = env.sentinel([*extra, *monitor_lines(master, quorum=1)], password=password)
     myid = sentinel.myid().encode()
     rng = random.Random(SEED)
     open_socks: list[socket.socket] = []
     steps = closed_by_server = 0
     checker = socket.create_connection((HOST, sentinel.port), timeout=5)
+    if password:
+        checker.sendall(pack(["AUTH", password]))
+        assert read_replies(checker, 1) == b"+OK\r\n"
+    seconds = FUZZ_SECONDS if password is None else FUZZ_SECONDS / 2
     try:
-        deadline = time.monotonic() + FUZZ_SECONDS
+        deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             steps += 1
             if len(open_socks) < 6 and (not open_socks or rng.random() < 0.2):
@@ -131,5 +139,8 @@ def test_fuzz_live_process_survives_random_bytes(procs_env: Interop) -> None:
         checker.close()
         for sock in open_socks:
             sock.close()
-    print(f"live fuzz: {steps} steps in {FUZZ_SECONDS} s, {closed_by_server} closed by server")
+    print(
+        f"live fuzz ({'requirepass' if password else 'no password'}): {steps} steps in "
+        f"{seconds} s, {closed_by_server} closed by server"
+    )
     assert steps > 100
