@@ -4,13 +4,14 @@
 Three sentinels (quorum 2) watch a master and two replicas, sped up with ``SENTINEL
 DEBUG`` (:data:`rel_faults.FAST_TUNABLES`). Each run:
 
-1. SIGKILLs the current master's redis-server: a failover must follow;
+1. SIGKILLs (even runs) or SIGSTOPs (odd runs) the current master's redis-server: a
+   failover must follow;
 2. meanwhile, at seeded random moments in the first 2.5 s, hits one or two sentinels
    with SIGKILL (restarted from its own config after a random delay) or SIGSTOP
    (SIGCONT after a random 0.1-2.5 s: long pauses push it into TILT);
 3. waits until the group settles on a new master, restarts the old master's
-   redis-server empty (it comes back as a master) and waits until the sentinels have
-   converted it into a replica and the group settles again.
+   redis-server empty or SIGCONTs it (either way it comes back as a master) and waits
+   until the sentinels have converted it into a replica and the group settles again.
 
 At every settled point exactly one redis-server accepts writes, every config file
 loads, and per sentinel the current epoch (file) and the master's config epoch never
@@ -37,8 +38,12 @@ SETTLE_TIMEOUT_S = 45.0
 FAULT_WINDOW_S = 2.5
 
 
+#: redis-servers currently SIGSTOPped (by port): alive, but nobody can talk to them.
+_PAUSED: set[int] = set()
+
+
 def _running(node: RedisNode) -> bool:
-    return node.proc is not None and node.proc.poll() is None
+    return node.proc is not None and node.proc.poll() is None and node.port not in _PAUSED
 
 
 def _restart_sentinel(env: Interop, s: SentinelNode, ledger: EpochLedger) -> None:
@@ -66,7 +71,15 @@ def test_crash_pause_sentinels_during_failovers(procs_env: Interop) -> None:
             rng = random.Random(SEED * 1000 + run)
             what = f"run {run} (seed {SEED * 1000 + run})"
             started = time.monotonic()
-            current.kill(signal.SIGKILL)
+            # Even runs crash the master's redis-server, odd runs pause it (it comes back
+            # later with its data, still claiming to be the master).
+            master_paused = run % 2 == 1
+            if master_paused:
+                assert current.proc is not None
+                os.kill(current.proc.pid, signal.SIGSTOP)
+                _PAUSED.add(current.port)
+            else:
+                current.kill(signal.SIGKILL)
             t0 = time.monotonic()
             faults = []
             for _ in range(rng.randint(1, 2)):
@@ -108,9 +121,15 @@ def test_crash_pause_sentinels_during_failovers(procs_env: Interop) -> None:
             assert check_single_writer(env, nodes, _running, f"k{run}a") is new
             for s in sentinels:
                 ledger.check(s, running=True)
-            # The old master comes back empty, as a master: it must be converted.
-            current.args = _drop_replicaof(current.args)
-            current.start()
+            # The old master comes back (empty after a crash, with its data after a
+            # pause), as a master: it must be converted.
+            if master_paused:
+                assert current.proc is not None
+                os.kill(current.proc.pid, signal.SIGCONT)
+                _PAUSED.discard(current.port)
+            else:
+                current.args = _drop_replicaof(current.args)
+                current.start()
             env.wait_until(
                 lambda old=current, new=new: (
                     settled_master(sentinels, nodes, _running) is new and old.replicates(new)
@@ -124,11 +143,15 @@ def test_crash_pause_sentinels_during_failovers(procs_env: Interop) -> None:
             current = new
             durations.append(time.monotonic() - started)
     finally:
-        # Never leave a sentinel stopped: teardown's SIGTERM would wait on it in vain.
+        # Never leave a process stopped: teardown's SIGTERM would wait on it in vain.
         for s in sentinels:
             if s.running:
                 assert s.proc is not None
                 os.kill(s.proc.pid, signal.SIGCONT)
+        for node in nodes:
+            if node.proc is not None and node.proc.poll() is None:
+                os.kill(node.proc.pid, signal.SIGCONT)
+        _PAUSED.clear()
     stats["tilt"] = sum(len(s.events("+tilt")) for s in sentinels)
     switches = max(len(s.events("+switch-master")) for s in sentinels)
     print(
