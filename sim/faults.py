@@ -28,6 +28,7 @@ from __future__ import annotations
 import attrs
 
 from pysentinel.core.values import InReply
+from sim.process import Process
 from sim.redis_model import RedisModel
 from sim.scenario import parse_time
 from sim.world import SimSentinel, World
@@ -103,9 +104,10 @@ def apply_fault(world: World, words: tuple[str, ...]) -> None:
         raise ValueError(f"unknown fault {' '.join(words)!r}")
 
 
-def _on_box(world: World, box: str) -> list[RedisModel | SimSentinel]:
-    procs: list[RedisModel | SimSentinel] = [r for r in world.redis.values() if r.box == box]
+def _on_box(world: World, box: str) -> list[Process]:
+    procs: list[Process] = [r for r in world.redis.values() if r.box == box]
     procs += [s for s in world.sentinels.values() if s.box == box]
+    procs += [c for c in world.clients.values() if c.box == box]
     return procs
 
 
