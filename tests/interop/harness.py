@@ -350,7 +350,7 @@ class RedisNode:
 
     def role(self) -> list[object]:
         """ROLE: ``["master", offset, [...]]`` or ``["slave", host, port, state, offset]``."""
-        return list(self.client().execute_command("ROLE"))
+        return _seq(execute(self.client(), "ROLE"))
 
     def replicates(self, master: RedisNode) -> bool:
         """Is this node a replica of ``master`` with the link up?"""
@@ -484,7 +484,7 @@ class SentinelNode:
         )
 
     def cmd(self, *args: str | int) -> object:
-        return self.client().execute_command(*args)
+        return execute(self.client(), *args)
 
     def sentinel(self, *args: str | int) -> object:
         return self.cmd("SENTINEL", *args)
@@ -572,6 +572,12 @@ class SentinelNode:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+
+def execute(client: redis.Redis, *args: str | int) -> object:
+    """``client.execute_command`` (untyped in redis-py) with a typed result."""
+    reply: object = client.execute_command(*args)  # type: ignore[no-untyped-call]
+    return reply
 
 
 def _seq(value: object) -> list[object]:
