@@ -400,6 +400,12 @@ def test_failover_leader_killed_mid_failover(interop: Interop, crash: str) -> No
     else:
         assert dead.has_event("+promoted-slave", _r(replica, master))
         assert not dead.events("+failover-state-reconf-slaves")
+        # The promotion was flushed (spec §2.7): the file names the promoted replica as
+        # the master and lists the old master as a replica in its place (trap T30).
+        m = sconfig.load(str(dead.conf)).masters[0]
+        assert m.addr == Addr(HOST, replica.port)
+        assert m.known_replicas == (Addr(HOST, master.port),)
+        assert m.config_epoch == first_epoch
 
     wait_switched(interop, survivors, replica)
     assert replica.is_master()
