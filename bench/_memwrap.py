@@ -1,7 +1,7 @@
 """Run pysentinel with tracemalloc on; SIGUSR1 writes the top allocation sites.
 
 ``python3 bench/_memwrap.py OUT.txt sentinel.conf``: starts ``pysentinel
-sentinel.conf`` in this process with ``tracemalloc`` tracing 8 frames; each
+sentinel.conf`` in this process with ``tracemalloc`` tracing 4 frames; each
 SIGUSR1 (re)writes ``OUT.txt`` with the 40 largest allocation sites by line and
 by traceback. Used by ``hotspots.py memory``; pysentinel itself is not changed.
 """
@@ -16,7 +16,7 @@ from types import FrameType
 
 def main() -> int:
     out_path, argv = sys.argv[1], sys.argv[2:]
-    tracemalloc.start(8)
+    tracemalloc.start(4)
 
     def dump(signum: int, frame: FrameType | None) -> None:
         snap = tracemalloc.take_snapshot().filter_traces(

@@ -203,12 +203,16 @@ def memory(n: int, seconds: float) -> str:
         sport = free_port()
         conf = procs.workdir / "sentinel.conf"
         lines = [f"port {sport}", f"bind {HOST}", f"dir {procs.workdir}"]
-        lines += [f"sentinel monitor m{i} {HOST} {p} 1" for i, p in enumerate(masters)]
+        for i, p in enumerate(masters):
+            # tracemalloc slows the sentinel down a lot: a long down-after keeps it
+            # from declaring masters down and failing them over meanwhile.
+            lines.append(f"sentinel monitor m{i} {HOST} {p} 1")
+            lines.append(f"sentinel down-after-milliseconds m{i} 3600000")
         conf.write_text("\n".join(lines) + "\n")
         out = procs.workdir / "tracemalloc.txt"
         wrapper = str(Path(__file__).resolve().parent / "_memwrap.py")
         sentinel = procs.spawn([sys.executable, wrapper, str(out), str(conf)], "sentinel.log")
-        wait_redis(sentinel, sport, timeout_s=30)
+        wait_redis(sentinel, sport, timeout_s=180)
         log = procs.workdir / "sentinel.log"
         wait_until(
             "discovery",
