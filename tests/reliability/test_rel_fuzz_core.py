@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 
-from hypothesis import event, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from rel_world import MYID, World, base_config
 
@@ -155,7 +155,7 @@ def _hello(world: World, data: st.DataObject) -> None:
     world.handle_frame(link, frame)
 
 
-@settings(max_examples=120 * SCALE, deadline=None)
+@settings(max_examples=120 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data(), st.integers(0, 2**32))
 def test_fuzz_core_misbehaving_instances_and_peers(data: st.DataObject, seed: int) -> None:
     world = World.create(base_config(), seed)
@@ -240,7 +240,7 @@ _ARGV = st.one_of(
 )  # fmt: skip
 
 
-@settings(max_examples=200 * SCALE, deadline=None)
+@settings(max_examples=200 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(
         st.tuples(st.integers(0, 2), _ARGV, st.sampled_from([0, 0, 0, 100, 2000])), max_size=40
