@@ -569,3 +569,40 @@ def test_operations_sentinels_with_acl_users(interop: Interop) -> None:
             f"{s} to reach its peers with the ACL user",
         )
     assert [p["flags"] for p in s0.peers()] == ["sentinel", "sentinel"]
+
+
+def test_operations_flushconfig_file_gone_or_unwritable(interop: Interop) -> None:
+    """``SENTINEL FLUSHCONFIG`` recreates a deleted config file; when the path has become
+    a directory the flush fails with redis's reply and log line, the state is kept, and a
+    later flush works again (spec §2.7, §3.3, Tcl 03-runtime-reconf)."""
+    master = interop.redis()
+    s = interop.sentinel(monitor_lines(master, quorum=1))
+    myid = s.myid()
+    s.conf.unlink()
+    assert call_raw(s.port, "SENTINEL", "FLUSHCONFIG") == b"+OK\r\n"
+    cfg = sconfig.load(str(s.conf))
+    assert cfg.myid == myid
+    assert [m.name for m in cfg.masters] == ["mymaster"]
+
+    saved = s.conf.read_text()
+    s.conf.unlink()
+    s.conf.mkdir()
+    failed = b"-ERR Failed to save config file. Check server logs.\r\n"
+    assert call_raw(s.port, "SENTINEL", "FLUSHCONFIG") == failed
+    assert call_raw(s.port, "SENTINEL", "SET", "mymaster", "quorum", "2") == failed
+    assert s.master()["quorum"] == "2"  # the in-memory change is kept
+    interop.wait_until(
+        lambda: (
+            [line.message for line in s.log()].count(
+                "WARNING: Sentinel was not able to save the new configuration on disk!!!: "
+                "Is a directory"
+            )
+            == 2
+        ),
+        5,
+        "the flush failure in the log",
+    )
+    s.conf.rmdir()
+    s.conf.write_text(saved)
+    assert call_raw(s.port, "SENTINEL", "FLUSHCONFIG") == b"+OK\r\n"
+    assert sconfig.load(str(s.conf)).masters[0].quorum == 2
