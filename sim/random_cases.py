@@ -8,8 +8,9 @@ it in three phases and lists every problem:
 2. heal: network whole, everything restarted; after ``settle`` the world must have
    converged (``invariants.check_converged``);
 3. kill: the converged master crashes for good; a replica must be promoted and the
-   world must converge again (liveness: a majority of sentinels and a usable
-   replica can talk, so a failover must happen).
+   world must converge again. In half of the cases the network is also split in two
+   at that moment: then a failover must happen when one side holds a majority (and
+   the quorum) of the sentinels and a usable replica (liveness: they can talk).
 
 Timings are shortened so that hundreds of cases fit in CI: ``down-after`` 1-3 s,
 ``failover-timeout`` 4-10 s, ``SENTINEL DEBUG tilt-period 5000`` at every start.
@@ -214,14 +215,22 @@ def run_case(
         if victim is not None and usable:
             world.note(f"kill the master {victim.name} for good")
             victim.crash()
+            split = _kill_split(world, seed)
             before = checker.counters["+switch-master"]
             world.run_until(
                 world.scheduler.now + t.down_after_ms + 3 * t.failover_timeout_ms + 15_000
             )
-            if checker.counters["+switch-master"] == before:
+            switched = checker.counters["+switch-master"] > before
+            if split is None and not switched:
                 problems.append(f"no failover after the master {victim.name} was killed")
-            else:
+            elif split is None:
                 problems += [f"after kill: {p}" for p in check_converged(world)]
+            elif _side_can_fail_over(world, split, victim) and not switched:
+                # A majority of the sentinels and a usable replica can talk: must fail over.
+                problems.append(
+                    f"no failover after the master {victim.name} was killed and the "
+                    f"network split {' '.join(split[0])} | {' '.join(split[1])}"
+                )
     hazards = [v for v in checker.violations if v.rule in KNOWN_HAZARDS]
     tolerated = KNOWN_HAZARDS + HAZARD_CONSEQUENCES if hazards else ()
     if hazards:
@@ -249,6 +258,41 @@ def run_case(
         steps=world.scheduler.steps,
     )
     return CaseOutcome(result=result, problems=tuple(problems))
+
+
+def _kill_split(world: World, seed: int) -> tuple[list[str], list[str]] | None:
+    """Half of the time, split the boxes in two at random along with the kill."""
+    rng = random.Random(f"kill-split/{seed}")
+    boxes = list(world.net.boxes)
+    if len(boxes) < 2 or rng.random() < 0.5:
+        return None
+    rng.shuffle(boxes)
+    cut = rng.randint(1, len(boxes) - 1)
+    left, right = boxes[:cut], boxes[cut:]
+    world.note(f"split {' '.join(left)} | {' '.join(right)}")
+    world.net.partition([left, right])
+    return left, right
+
+
+def _side_can_fail_over(world: World, split: tuple[list[str], list[str]], victim: object) -> bool:
+    """Is there a side with a majority (and quorum) of sentinels and a usable replica?"""
+    t = world.topology
+    total = len(world.sentinels)
+    need = max(t.quorum, total // 2 + 1)
+    for side in split:
+        sentinels = [s for s in world.sentinels.values() if s.up and s.box in side]
+        replicas = [
+            r
+            for r in world.redis.values()
+            if r.up
+            and r is not victim
+            and r.box in side
+            and r.settings.replica_priority > 0
+            and t.group_of(r.name) == t.master_name
+        ]
+        if len(sentinels) >= need and replicas:
+            return True
+    return False
 
 
 BENCH_TOPOLOGY = """
