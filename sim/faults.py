@@ -25,6 +25,8 @@ Faults (words as written in a scenario):
 
 from __future__ import annotations
 
+import functools
+
 import attrs
 
 from pysentinel.core.values import InReply
@@ -39,7 +41,7 @@ __all__ = ["apply_fault", "schedule_faults"]
 def schedule_faults(world: World, timeline: tuple[tuple[int, tuple[str, ...]], ...]) -> None:
     """Put every fault of a timeline on the world's scheduler."""
     for when, words in timeline:
-        world.scheduler.at(when, lambda w=words: apply_fault(world, w))  # type: ignore[misc]
+        world.scheduler.at(when, functools.partial(apply_fault, world, words))
 
 
 def apply_fault(world: World, words: tuple[str, ...]) -> None:
@@ -118,7 +120,7 @@ def _clog(world: World, duration: int) -> None:
     rng.shuffle(boxes)
     step = max(1, duration // (2 * max(1, len(boxes))))
     for i, box in enumerate(boxes):
-        world.scheduler.after(i * step, lambda b=box: world.net.isolate(b))  # type: ignore[misc]
+        world.scheduler.after(i * step, functools.partial(world.net.isolate, box))
     order = list(boxes)
     rng.shuffle(order)
     base = len(boxes) * step

@@ -51,7 +51,7 @@ from pysentinel.core.inputs import (
     ScriptStarted,
 )
 from pysentinel.core.instance import FailoverState, MasterInstance
-from pysentinel.core.types import ClientId, LinkId, LogLevel, Millis
+from pysentinel.core.types import ClientId, LinkId, LogLevel, Millis, ScriptId
 from pysentinel.core.values import (
     Array,
     Bool,
@@ -327,15 +327,15 @@ class SimSentinel(Process):
             elif entry is not None:
                 entry[0].send(entry[1], b"OK")
 
-    def _run_script(self, script: object) -> None:
+    def _run_script(self, script: ScriptId) -> None:
         # Scripts are not simulated: they start at once and exit 0 after 10 ms.
         pid = 90_000 + self.world.next_script_pid()
 
         def started() -> None:
-            self.handle(ScriptStarted(script=script, pid=pid))  # type: ignore[arg-type]
+            self.handle(ScriptStarted(script=script, pid=pid))
 
         def exited() -> None:
-            self.handle(ScriptExited(script=script, exit_code=0))  # type: ignore[arg-type]
+            self.handle(ScriptExited(script=script, exit_code=0))
 
         life = self.life
 
