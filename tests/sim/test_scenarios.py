@@ -87,3 +87,61 @@ def test_scenario_manual_failover_in_a_partition_breaks_the_epoch_rules() -> Non
     rules = {v.rule for v in result.violations}
     assert rules == {"two-leaders", "two-promotions", "config-epoch-two-masters"}
     assert "  -             " in result.summary  # a stretch with no master at all
+
+
+def test_scenario_leader_and_observer_event_sequences_match_the_spec() -> None:
+    """Spec §4.2: the observed event sequence of an automatic failover (quorum 2, three
+    sentinels), on the leader and on a non-leader."""
+    path = next(p for p in SCENARIOS if p.stem == "example2_three_boxes")
+    source = parse_scenario(path.read_text(encoding="utf-8")).source
+    topology_only = [
+        line for line in source.splitlines() if not line.startswith(("at ", "run ", "client "))
+    ]
+    scenario = parse_scenario("\n".join(topology_only) + "\nat 20s crash m1\nrun 60s\n")
+    result = run_scenario(scenario, 1)
+    # Each sentinel's event names, in order: "<pid>:X <DD Mon YYYY HH:MM:SS.mmm> <c> <text>".
+    by_pid: dict[str, list[str]] = {}
+    for line in result.trace.splitlines():
+        head, _day, _month, _year, _time, _level, text = line.split(" ", 6)
+        if head.endswith(":X"):
+            by_pid.setdefault(head, []).append(text.split(" ", 1)[0])
+    leader = next(p for p, evs in by_pid.items() if "+elected-leader" in evs)
+    events = [
+        e for e in by_pid[leader] if e.startswith(("+", "-")) and e not in ("+monitor", "+sentinel")
+    ]
+    start = events.index("+sdown")
+    sequence = events[start : start + 21]
+    assert sequence == [
+        "+sdown",
+        "+odown",
+        "+new-epoch",
+        "+try-failover",
+        "+vote-for-leader",
+        "+elected-leader",
+        "+failover-state-select-slave",
+        "+selected-slave",
+        "+failover-state-send-slaveof-noone",
+        "+failover-state-wait-promotion",
+        "+promoted-slave",
+        "+failover-state-reconf-slaves",
+        "+slave-reconf-sent",
+        "-odown",
+        "+slave-reconf-inprog",
+        "+slave-reconf-done",
+        "+failover-end",
+        "+switch-master",
+        "+slave",
+        "+slave",
+        "+sdown",
+    ]
+    observer = next(p for p in by_pid if p != leader)
+    seen = [e for e in by_pid[observer] if e.startswith(("+", "-")) and e != "+slave"]
+    for expected in (
+        "+sdown",
+        "+new-epoch",
+        "+vote-for-leader",
+        "+config-update-from",
+        "+switch-master",
+    ):
+        assert expected in seen, (expected, seen)
+    assert seen.index("+config-update-from") + 1 == seen.index("+switch-master")
