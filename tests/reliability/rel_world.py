@@ -23,7 +23,16 @@ import hiredis
 from pysentinel import config as config_module
 from pysentinel import resp
 from pysentinel.config import MasterConfig, SentinelConfig
-from pysentinel.core.effects import Close, Connect, Effect, Exit, PersistConfig, Reply, Send
+from pysentinel.core.effects import (
+    Close,
+    Connect,
+    Effect,
+    Emit,
+    Exit,
+    PersistConfig,
+    Reply,
+    Send,
+)
 from pysentinel.core.inputs import (
     ClientCommand,
     ClientConnected,
@@ -101,6 +110,8 @@ class World:
     awaiting: dict[LinkId, deque[tuple[bytes, ...]]] = attrs.Factory(dict)
     exited: bool = False
     persisted: int = 0
+    #: Every event type the sentinel emitted (for coverage labels).
+    emitted: set[str] = attrs.Factory(set)
 
     @classmethod
     def create(cls, config: SentinelConfig | None = None, seed: int = 0) -> World:
@@ -128,6 +139,8 @@ class World:
                     self.persisted += 1
                 case Exit():
                     self.exited = True
+                case Emit():
+                    self.emitted.add(effect.type)
                 case _:
                     pass
         return effects

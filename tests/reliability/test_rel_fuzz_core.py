@@ -27,7 +27,7 @@ from rel_world import MYID, World, base_config
 
 from pysentinel.core.cmdtable import COMMANDS
 from pysentinel.core.effects import PersistConfig, Reply
-from pysentinel.core.types import LinkKind
+from pysentinel.core.types import LinkId, LinkKind
 from pysentinel.core.values import ErrorReply, InReply
 
 #: ``PYSENTINEL_FUZZ_SCALE=50`` multiplies every example count (long manual runs).
@@ -99,18 +99,28 @@ _JUNK: st.SearchStrategy[InReply] = st.recursive(
     max_leaves=8,
 )  # fmt: skip
 
+#: Epochs in hellos stay well inside uint64: the overflow at 2**64 - 1 is a known bug,
+#: pinned down by test_rel_epochs.py (a fuzz run that finds it again teaches nothing).
+_EPOCHS = st.one_of(
+    st.sampled_from(["0", "1", "2", "", "x", "1e3", " 1"]), st.integers(0, 2**62).map(str)
+)
 _HELLO = st.one_of(
     st.tuples(
-        _HOSTS, _PORTS, _RUNIDS, st.one_of(st.sampled_from(["0", "1", "2"]), _NUMS),
+        _HOSTS, _PORTS, _RUNIDS, st.one_of(st.sampled_from(["0", "1", "2"]), _EPOCHS),
         st.sampled_from(["mymaster", "mymaster", "other", "", "mymaster,x"]),
-        _HOSTS, _PORTS, st.one_of(st.sampled_from(["0", "1", "2"]), _NUMS),
+        _HOSTS, _PORTS, st.one_of(st.sampled_from(["0", "1", "2"]), _EPOCHS),
     ).map(",".join),
     st.lists(st.text(alphabet="ab,1 ", max_size=6), max_size=10).map(",".join),
 )  # fmt: skip
 
 
-def _is_master_down_reply() -> st.SearchStrategy[InReply]:
+def _is_master_down_reply(argv: tuple[bytes, ...]) -> st.SearchStrategy[InReply]:
+    # Mostly "down, and I vote for you in the epoch you asked about", so that elections
+    # are won and the failover state machine then runs on junk.
+    asked = int(argv[4]) if len(argv) > 4 and argv[4].isdigit() else 0
+    vote = st.tuples(st.just(1), st.just(MYID.encode()), st.sampled_from([asked, asked, 0]))
     return st.one_of(
+        vote, vote,
         st.tuples(st.sampled_from([0, 1, 2, -1]), st.sampled_from([b"*", b"2" * 40, b"", b"x"]),
                   st.integers(-5, 2**64 - 1)),
         _JUNK,
@@ -118,11 +128,18 @@ def _is_master_down_reply() -> st.SearchStrategy[InReply]:
 
 
 def _answer(world: World, data: st.DataObject) -> None:
-    """Answer one awaited command on some connected link with a drawn reply."""
+    """Answer the awaited commands of some connected link, each with a drawn reply."""
     ready = [link for link, queue in world.awaiting.items() if queue and link in world.connected]
     if not ready:
         return
     link = data.draw(st.sampled_from(sorted(ready)))
+    for _ in range(min(len(world.awaiting[link]), 6)):
+        if not world.awaiting.get(link):
+            return
+        _answer_one(world, link, data)
+
+
+def _answer_one(world: World, link: LinkId, data: st.DataObject) -> None:
     argv = world.awaiting[link][0]
     head = argv[0].upper()
     if head == b"INFO":
@@ -131,7 +148,7 @@ def _answer(world: World, data: st.DataObject) -> None:
     elif head == b"SUBSCRIBE":
         reply = data.draw(st.one_of(st.just((b"subscribe", argv[1], 1)), _JUNK))
     elif head == b"SENTINEL":
-        reply = data.draw(_is_master_down_reply())
+        reply = data.draw(_is_master_down_reply(argv))
     else:
         reply = data.draw(_JUNK)
     world.reply(link, reply)
@@ -162,7 +179,14 @@ def test_fuzz_core_misbehaving_instances_and_peers(data: st.DataObject, seed: in
     for _ in range(data.draw(st.integers(3, 25), label="rounds")):
         # One round: time passes, pending connects complete, most awaited commands get
         # a drawn answer, some hellos arrive, sometimes a link drops.
-        world.tick(data.draw(st.sampled_from([0, 100, 100, 1000, 1000, 5000, 35_000, 200_000])))
+        advance = data.draw(st.sampled_from([0, 100, 100, 1000, 1000, 5000, 35_000, 200_000]))
+        if advance > 2000 and data.draw(st.booleans()):
+            # Time passing in timer-sized steps (no TILT): SDOWN, ODOWN and failovers.
+            for _ in range(advance // 500):
+                world.tick(500)
+                world.connect_all()
+        else:
+            world.tick(advance)  # one jump: > 2 s enters TILT
         world.connect_all()
         for _ in range(data.draw(st.integers(0, 8))):
             _answer(world, data)
@@ -194,6 +218,9 @@ def test_fuzz_core_misbehaving_instances_and_peers(data: st.DataObject, seed: in
     event(f"replicas learnt: {min(len(master.replicas), 3)}")
     event(f"peers learnt: {min(len(master.sentinels), 3)}")
     event(f"config flushes: {min(world.persisted, 3)}")
+    for milestone in ("+sdown", "+odown", "+try-failover", "+elected-leader", "+switch-master"):
+        if milestone in world.emitted:
+            event(f"reached {milestone}")
     world.sentinel.snapshot(world.now)
 
 
