@@ -21,6 +21,8 @@ Safety (``SafetyChecker``, called with every step's effects):
    ODOWN (or forced); ``+selected-slave`` only by the elected leader of that epoch.
 7. Nothing is done in TILT: a step that starts in TILT and does not leave it emits
    no SDOWN/ODOWN/failover events and sends no SLAVEOF and no is-master-down-by-addr.
+8. A sentinel never lists itself among its peers (``self-as-peer``; a known hazard,
+   see ``sim/scenarios/sentinel_adds_itself.txt``).
 
 Liveness (``check_converged``, after the world was healed and left alone): every
 live sentinel names the same master, which is up and reports role master; every
@@ -73,9 +75,10 @@ _ACTING_EVENTS = (
 
 #: Rules that redis-sentinel 7.0.15 itself breaks (reproduced on purpose): the random
 #: schedules report them but do not fail, nor on what follows from them in that run.
-KNOWN_HAZARDS = ("two-leaders-t7",)
-#: What a known hazard can lead to later in the same run.
-HAZARD_CONSEQUENCES = ("two-promotions", "config-epoch-two-masters")
+KNOWN_HAZARDS = ("two-leaders-t7", "self-as-peer")
+#: What a known hazard can lead to later in the same run (a sentinel that counts itself
+#: as a peer counts its own vote twice).
+HAZARD_CONSEQUENCES = ("two-promotions", "config-epoch-two-masters", "leader-without-majority")
 
 #: Events counted for coverage reports.
 COVERAGE_EVENTS = (
@@ -159,6 +162,10 @@ class SafetyChecker:
         if epoch < before:
             self._fail(sentinel, "epoch-decreased", f"current_epoch {before} -> {epoch}")
         self._epoch[myid] = epoch
+        # 8. a sentinel never counts itself among its peers.
+        for e in emits:
+            if e.type == "+sentinel" and e.payload.split()[1:2] == [str(core.myid)]:
+                self._fail(sentinel, "self-as-peer", e.payload)
         names = [m for m, _, _ in self.world.topology.monitors]
         if len(names) == 1:
             # 3. one vote per epoch, from the events (they see every vote of the step).

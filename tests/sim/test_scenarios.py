@@ -33,6 +33,7 @@ def test_scenarios_are_present() -> None:
         "leader_crash_after_election",
         "auth_and_renamed_commands",
         "two_leaders_one_epoch",
+        "sentinel_adds_itself",
     } <= names
 
 
