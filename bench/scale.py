@@ -67,15 +67,42 @@ def start_servers(procs: Procs, n: int) -> list[int]:
     """N masters with one replica each (``hz 1``); returns the master ports."""
     masters = _start_many(procs, [None] * n)
     replicas = _start_many(procs, list(masters))
-
-    def synced(port: int) -> bool:
-        with redis.Redis(host=HOST, port=port, decode_responses=True) as c:
-            status: object = c.info("replication").get("master_link_status")
-            return status == "up"
-
+    _PAIRS[tuple(masters)] = replicas
     for r in replicas:
-        wait_until(f"replica {r} in sync", lambda p=r: synced(p), 120, 0.1)  # type: ignore[misc]
+        wait_until(f"replica {r} in sync", lambda p=r: _synced(p), 120, 0.1)  # type: ignore[misc]
     return masters
+
+
+#: master ports -> replica ports, for ``restore_roles``.
+_PAIRS: dict[tuple[int, ...], list[int]] = {}
+
+
+def _synced(port: int) -> bool:
+    with redis.Redis(host=HOST, port=port, decode_responses=True) as c:
+        status: object = c.info("replication").get("master_link_status")
+        return status == "up"
+
+
+def restore_roles(masters: list[int]) -> int:
+    """Undo any failover a previous run made (a sentinel that fell behind may declare
+    healthy masters down and fail them over): every master a master again, every
+    replica replicating its own master. Returns how many servers had to be fixed.
+    """
+    fixed = 0
+    for m, r in zip(masters, _PAIRS[tuple(masters)], strict=True):
+        with redis.Redis(host=HOST, port=m, decode_responses=True) as c:
+            if c.info("replication").get("role") != "master":
+                c.execute_command("REPLICAOF", "NO", "ONE")
+                fixed += 1
+        with redis.Redis(host=HOST, port=r, decode_responses=True) as c:
+            info = c.info("replication")
+            if info.get("role") != "slave" or int(info.get("master_port", 0)) != m:
+                c.execute_command("REPLICAOF", HOST, str(m))
+                fixed += 1
+    if fixed:
+        for r in _PAIRS[tuple(masters)]:
+            wait_until(f"replica {r} in sync", lambda p=r: _synced(p), 120, 0.1)  # type: ignore[misc]
+    return fixed
 
 
 def _start_many(procs: Procs, replicaof: list[int | None]) -> list[int]:
@@ -187,9 +214,10 @@ def run(
         record["cpu_pct_each"] = pcts
         record["rss_mib"] = statistics.mean(rss)
         record["rss_mib_each"] = rss
-        record["sdown_events"] = sum(
-            log.read_text(errors="replace").count(" +sdown ") for log in logs
-        )
+        texts = [log.read_text(errors="replace") for log in logs]
+        record["sdown_events"] = sum(t.count(" +sdown ") for t in texts)
+        record["try_failover_events"] = sum(t.count(" +try-failover ") for t in texts)
+        record["switch_master_events"] = sum(t.count(" +switch-master ") for t in texts)
     except BenchError as exc:
         record["error"] = str(exc)
     finally:
@@ -223,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
                     order = KINDS if i % 2 == 0 else KINDS[::-1]
                     i += 1
                     for kind in order:
+                        fixed = restore_roles(masters)
                         rec = run(
                             procs,
                             kind,
@@ -232,6 +261,7 @@ def main(argv: list[str] | None = None) -> int:
                             discovery_timeout_s=args.discovery_timeout,
                         )
                         rec["rep"] = rep
+                        rec["roles_restored_before"] = fixed
                         emit(rec)
                         records.append(rec)
     keys = ("n_masters", "n_sentinels")
