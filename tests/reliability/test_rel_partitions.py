@@ -12,6 +12,7 @@ DEBUG`` (:data:`rel_faults.FAST_TUNABLES`), every redis-server started with
   along: we count the writes it saw acknowledged after the cut that are missing from
   the new master after the heal (lost writes), and check that at every checked moment
   at most one redis-server accepts writes.
+* Example 2 again, cutting off a replica's box: nothing may change.
 * Example 1 (two boxes, quorum 1): the master's box is cut off; the other sentinel
   sees ODOWN and tries, but can never be elected (one vote of two), so no failover
   happens; after the heal nothing changed.
@@ -222,4 +223,36 @@ def test_partition_example1_no_failover_without_majority(tmp_path: Path) -> None
         print(
             f"partition example 1: {len(tries)} failover attempts, "
             f"{len(_events(net, 1, '-failover-abort-not-elected'))} aborted not elected, no switch"
+        )
+
+
+def test_partition_example2_isolated_replica_box_changes_nothing(tmp_path: Path) -> None:
+    """Cutting off a box that holds a replica and a sentinel (not the master) must not
+    cause a failover: the isolated sentinel sees the master down but alone it cannot
+    reach quorum 2; the majority still sees the master. After the heal all agree."""
+    with lab(tmp_path, 3) as net:
+        _start_group(net, quorum=2)
+        net.cut(2)
+        deadline = time.monotonic() + DOWN_AFTER_MS / 1000 + 5
+        while time.monotonic() < deadline:
+            for box in (0, 1, 2):
+                assert _master_addr(net, box) == f"{net.ip(0)}\n{REDIS_PORT}", net.describe()
+            assert _role(net, 0)[0] == "master"
+            time.sleep(0.5)
+        assert _events(net, 2, "+sdown"), "the isolated sentinel never saw anything down"
+        for box in (0, 1, 2):
+            assert not _events(net, box, "+odown"), box
+            assert not _events(net, box, "+switch-master"), box
+        net.heal(2)
+        net.wait_until(
+            lambda: (
+                _replicates(net, 2, 0)
+                and all(_master_addr(net, b) == f"{net.ip(0)}\n{REDIS_PORT}" for b in range(3))
+            ),
+            30,
+            "the group to be as before",
+        )
+        print(
+            "partition example 2, replica box cut: "
+            f"{len(_events(net, 2, '+sdown'))} +sdown on the isolated box, no +odown anywhere"
         )
