@@ -135,6 +135,10 @@ _STATE_EVENTS: Final[dict[FailoverState, tuple[EventType, bool]]] = {
 }
 
 
+#: sentinel.c's epochs are ``uint64_t``.
+EPOCH_MODULUS: Final = 2**64
+
+
 # --- state changes ------------------------------------------------------------------
 
 
@@ -202,7 +206,10 @@ def start_failover(sentinel: SentinelLike, master: MasterInstance, now: Millis) 
     if master.failover_in_progress:
         raise UsageError(f"failover of {master.name!r} already in progress")
     effects = _enter(sentinel, master, _S.WAIT_START, now)
-    sentinel.current_epoch = Epoch(sentinel.current_epoch + 1)
+    # current_epoch is a uint64_t in sentinel.c: it wraps to 0 after 2**64 - 1 (a peer
+    # can push us there with a hello). A value of 2**64 would reload as 2**64 - 1 and
+    # so go backwards across a restart.
+    sentinel.current_epoch = Epoch((sentinel.current_epoch + 1) % EPOCH_MODULUS)
     master.failover_epoch = sentinel.current_epoch
     effects += sentinel.event(
         EventType.NEW_EPOCH, master, str(sentinel.current_epoch), details=False, now=now

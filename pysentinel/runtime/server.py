@@ -75,8 +75,12 @@ _DENIED_REPLY = (
 
 
 def is_loopback(host: str) -> bool:
-    """redis's connIsLocal() for TCP: the peer address is ``127.*`` or ``::1``."""
-    return host.startswith("127.") or host == "::1"
+    """7.0.15's protected-mode test in clientAcceptHandler: exactly ``127.0.0.1`` or ``::1``.
+
+    (connIsLocal(), which accepts all of ``127.*``, only came with redis 7.2: a client
+    from 127.0.0.2 is refused by redis-sentinel 7.0.15, and so by us.)
+    """
+    return host in ("127.0.0.1", "::1")
 
 
 @attrs.frozen(kw_only=True)
