@@ -263,15 +263,23 @@ class SafetyChecker:
         if forced or sentinel.core is None:
             return
         master = sentinel.core.masters[master_name]
-        # What spec §7.3 counts: the peers' votes cast in our *current* epoch (which may
-        # have moved past the failover epoch, trap T7) plus our own vote if it is for
-        # the failover epoch. Recorded truth, not what the leader believes.
-        counted = int(sentinel.core.current_epoch)
-        votes = sum(
-            1
-            for (m, e, voter), leader in self.votes.items()
-            if m == master_name and e == counted and leader == myid and voter != myid
-        )
+        # What spec §7.3 counts: the peers' votes cast in our current epoch at the
+        # moment of the count (which may have moved past the failover epoch, trap T7)
+        # plus our own vote if it is for the failover epoch. We look after the whole
+        # step, when the current epoch may have moved on again (another master's
+        # failover started in the same tick), so take the best epoch in between.
+        # Recorded truth, not what the leader believes.
+        current = int(sentinel.core.current_epoch)
+        counted = epoch
+        votes = 0
+        for e in range(epoch, current + 1):
+            peers = sum(
+                1
+                for (m, ep, voter), leader in self.votes.items()
+                if m == master_name and ep == e and leader == myid and voter != myid
+            )
+            if peers > votes:
+                votes, counted = peers, e
         if self.votes.get((master_name, epoch, myid)) == myid:
             votes += 1
         voters = len(master.sentinels) + 1
