@@ -7,7 +7,8 @@ Rules of this module:
   ``last_pub_time`` moves only when the publish was accepted (monitor.publish_reply).
 * Hellos reach us two ways: as ``message`` frames on a pub/sub link of a master or
   replica (our own hellos come back that way and are dropped by the myid filter), and
-  as ``PUBLISH __sentinel__:hello`` commands from peers (no myid filter, spec T12).
+  as ``PUBLISH __sentinel__:hello`` commands from peers (sentinel.c has no myid filter
+  there, spec T12; we drop our own id in :func:`process_hello` on both paths).
 * Processing a hello is part of the *monitoring* half: it runs in TILT too, including
   the switch to a newer master config.
 * Peers are keyed by run id under each master and identified by run id and address;
@@ -192,6 +193,7 @@ def process_hello(sentinel: Sentinel, hello: str, now: Millis) -> list[Effect]:
     current_epoch = Epoch(c_strtoull(token[3]))
     master_config_epoch = Epoch(c_strtoull(token[7]))
     peer = lookup_peer(master, ip, port, run_id)
+    other: SentinelPeer | None = None
     if peer is None:
         removed, effects = _remove_matching_peer(sentinel, master, run_id)
         out += effects
@@ -210,6 +212,17 @@ def process_hello(sentinel: Sentinel, hello: str, now: Millis) -> list[Effect]:
                 assert obsolete is not None
                 for each in list(sentinel.masters.values()):
                     out += _remove_matching_peer(sentinel, each, obsolete)[1]
+        if run_id == sentinel.myid:
+            # Our own hello, come back through the PUBLISH path: sentinel.c filters our
+            # id on the pub/sub path only (trap T12) and would add itself as a peer here
+            # and count its own vote twice. That happens after a reinstall with a new id
+            # at the old address, once a late hello of the old self made it a "peer"
+            # (found by the simulator, scenario sentinel_adds_itself). The old entry at
+            # our address is invalid all the same (dropped just above); we never add
+            # ourselves (docs/deviations.md).
+            if removed or other is not None:
+                out += sentinel.flush_config()
+            return out
         if valid_host(sentinel, ip) and 0 <= port <= 65535 and run_id not in master.sentinels:
             peer = sentinel.create_sentinel_peer(master, Addr(ip, port), run_id, now)
             if not removed:

@@ -188,10 +188,15 @@ def test_hello_through_pubsub_link_end_to_end() -> None:
     assert any(e for e in effects if type(e).__name__ == "Connect")
 
 
-def test_hello_published_by_peer_command_has_no_myid_filter() -> None:
+def test_hello_published_with_our_own_id_is_ignored() -> None:
+    # sentinel.c would add itself as a peer here (trap T12) and then count its own vote
+    # twice; we drop it on this path too (docs/deviations.md). PUBLISH still answers :1.
     h = _harness()
     effects = h.sentinel.hello_published(_hello(runid=MYID, port=1).encode(), h.now)
-    assert events(effects)[0].startswith(f"+sentinel sentinel {MYID}")
+    assert events(effects) == []
+    assert h.sentinel.masters["mymaster"].sentinels == {}
+    effects = h.sentinel.hello_published(_hello(port=1).encode(), h.now)
+    assert events(effects)[0].startswith(f"+sentinel sentinel {PEER_ID}")
 
 
 def test_hello_payload_uses_promoted_address_after_promotion() -> None:
@@ -210,3 +215,17 @@ def test_hello_payload_uses_promoted_address_after_promotion() -> None:
     s.force_hello(master)
     pubs = [a for a in sends(h.tick(1)) if a[0] == b"PUBLISH"]
     assert pubs[0][2] == f"127.0.0.1,26379,{MYID},0,mymaster,127.0.0.1,6380,7".encode()
+
+
+def test_hello_with_our_own_id_invalidates_a_stale_peer_at_our_address() -> None:
+    # A reinstalled sentinel (new id) at the address of its old self, which it had
+    # learnt as a peer from a late hello: its own hello, published to that "peer" (that
+    # is, to itself), shows the old entry is invalid, and it does not add itself.
+    h = _harness()
+    h.sentinel.hello_published(_hello(port=26390).encode(), h.now)
+    master = h.sentinel.masters["mymaster"]
+    assert list(master.sentinels) == [PEER_ID]
+    effects = h.sentinel.hello_published(_hello(runid=MYID, port=26390).encode(), h.now)
+    assert events(effects) == [f"+sentinel-invalid-addr sentinel {PEER_ID} 127.0.0.1 26390 @ {M}"]
+    assert flushes(effects) == 1
+    assert master.sentinels == {}
