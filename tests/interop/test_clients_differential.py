@@ -131,21 +131,30 @@ class Pair:
 
     def __init__(self, harness: Harness, port: int, *, via: Pair | None = None) -> None:
         self.h = harness
-        self.real = Real(port)
         if via is None:
+            self.real = Real(port)
             self.real.send((b"CLIENT", b"ID"))
             real_id = self.real.read_frame()
         else:
             # The new connection can't run commands yet (NOAUTH): the newest id in
-            # CLIENT LIST seen from an authenticated connection is its id.
-            via.real.send((b"CLIENT", b"LIST"))
-            listing = via.real.read_frame()
-            assert isinstance(listing, bytes)
-            real_id = max(int(line.split(b" ")[0][3:]) for line in listing.splitlines())
+            # CLIENT LIST seen from an authenticated connection is its id, once the
+            # server has accepted it (which can come after our connect() returned).
+            before = via.newest_real_id()
+            self.real = Real(port)
+            deadline = time.monotonic() + _DEADLINE_S
+            while (real_id := via.newest_real_id()) == before:
+                assert time.monotonic() < deadline, "redis-sentinel never listed the client"
         assert isinstance(real_id, int)
         self.cid = ClientId(real_id)
         harness.next_id = real_id
         assert harness.connect() == self.cid
+
+    def newest_real_id(self) -> int:
+        """The highest client id in the real sentinel's CLIENT LIST, seen from here."""
+        self.real.send((b"CLIENT", b"LIST"))
+        listing = self.real.read_frame()
+        assert isinstance(listing, bytes)
+        return max(int(line.split(b" ")[0][3:]) for line in listing.splitlines())
 
     def both(self, *args: str | bytes) -> tuple[bytes, bytes]:
         argv = tuple(a.encode() if isinstance(a, str) else a for a in args)
