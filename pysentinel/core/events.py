@@ -107,10 +107,14 @@ def announce_host(instance: Instance, announce_hostnames: bool) -> str:
     """The announce form of an instance's host (spec §9.5).
 
     With ``announce-hostnames yes`` that is the hostname as given, when there is one;
-    otherwise the address we connect to.
+    otherwise the IP: for an address given as a hostname, the one it resolved to when we
+    last connected (redis resolves at creation; the core does no DNS), else the address
+    we connect to.
     """
-    if announce_hostnames and instance.hostname is not None:
-        return instance.hostname
+    if announce_hostnames:
+        return instance.hostname if instance.hostname is not None else instance.addr.host
+    if instance.resolved_ip is not None:
+        return instance.resolved_ip
     return instance.addr.host
 
 

@@ -197,6 +197,8 @@ def addr_equals_host(instance: Instance, host: str) -> bool:
     """
     if same_host(instance.addr.host, host):
         return True
+    if instance.resolved_ip is not None and same_host(instance.resolved_ip, host):
+        return True
     return instance.hostname is not None and instance.hostname.lower() == host.lower()
 
 

@@ -48,6 +48,10 @@ class LinkConnected:
     link: LinkId
     local_host: str
     local_port: int
+    #: The far side's IP (getpeername). For an instance known by a hostname
+    #: (``resolve-hostnames yes``) it is the address the name resolved to, which is what
+    #: redis shows when ``announce-hostnames`` is off (spec §9.5).
+    remote_host: str = ""
 
 
 @attrs.frozen(kw_only=True)

@@ -204,6 +204,9 @@ class Instance:
     down_after_ms: int
     #: The hostname as given, when it differs from ``addr.host`` (resolve-hostnames).
     hostname: str | None = None
+    #: For an address given as a hostname: the IP it last resolved to (the far side of
+    #: our command link), shown instead of the name when announce-hostnames is off.
+    resolved_ip: str | None = None
     #: Last run id seen (INFO ``run_id`` or hello), ``None`` while unknown.
     run_id: RunId | None = None
     #: Last time we published a hello to it (or creation).

@@ -18,6 +18,7 @@ Rules of this module:
 
 from __future__ import annotations
 
+import ipaddress
 import random
 from typing import TYPE_CHECKING, Final
 
@@ -593,6 +594,7 @@ class Sentinel:
         out = self.reset_master(master, now, keep_sentinels=True)
         master.addr = new
         master.hostname = None
+        master.resolved_ip = None
         master.odown_since = None
         master.sdown_since = None
         master.last_sdown_start = NEVER
@@ -684,6 +686,8 @@ class Sentinel:
                 ref = self._links.get(input.link)
                 if ref is not None:
                     monitor.link_connected(ref.link, input.link, input.local_host, input.local_port)
+                    if input.link == ref.link.cmd and input.remote_host:
+                        _note_resolved_ip(ref.owner, input.remote_host)
                 return []
             case LinkDropped():
                 ref = self._links.get(input.link)
@@ -835,3 +839,14 @@ def _addr_eq(a: Addr, b: Addr) -> bool:
     from pysentinel.core.info import same_host
 
     return a.port == b.port and same_host(a.host, b.host)
+
+
+def _note_resolved_ip(instance: Instance, remote_host: str) -> None:
+    """Remember what ``instance``'s hostname resolved to (its command link's far side).
+
+    Only for addresses given as names: an IP literal is its own announce form.
+    """
+    try:
+        ipaddress.ip_address(instance.addr.host)
+    except ValueError:
+        instance.resolved_ip = remote_host

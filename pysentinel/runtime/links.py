@@ -148,8 +148,14 @@ class Links:
             )
         async with stream:
             sockname = stream.socket.getsockname()
+            peername = stream.socket.getpeername()
             self._report(
-                LinkConnected(link=effect.link, local_host=sockname[0], local_port=sockname[1])
+                LinkConnected(
+                    link=effect.link,
+                    local_host=sockname[0],
+                    local_port=sockname[1],
+                    remote_host=str(peername[0]),
+                )
             )
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(self._write, stream, queue)
