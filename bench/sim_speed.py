@@ -33,28 +33,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import RESULTS, emit, machine, summarize, table, write_results
 
-from sim.random_cases import random_case, run_case
+from sim.random_cases import BENCH_TOPOLOGY, random_case, run_case
 from sim.runner import run_scenario
 from sim.scenario import parse_scenario
 
-TOPOLOGY = """\
-box A 10.0.0.1
-box B 10.0.0.2
-box C 10.0.0.3
-box D 10.0.0.4
-box E 10.0.0.5
-redis r1 A
-redis r2 B replicaof r1
-redis r3 C replicaof r1
-sentinel s1 A
-sentinel s2 B
-sentinel s3 C
-sentinel s4 D
-sentinel s5 E
-monitor mymaster r1 3
-set down-after-milliseconds 5000
-set failover-timeout 30000
-"""
+#: The simulator's own benchmark topology (5 sentinels on 5 boxes, 3 Redis servers).
+TOPOLOGY = BENCH_TOPOLOGY.lstrip("\n")
 #: One fault every FAULT_EVERY_S simulated seconds, cycling through these.
 FAULTS = (
     "crash r1",
