@@ -115,8 +115,14 @@ def test_monitoring_replica_priority_selects(interop: Interop) -> None:
     interop.wait_until(
         lambda: [r["flags"] for r in s.replicas()] == ["slave"] * 3, 15, "the replicas' links"
     )
-    priorities = {r["port"]: r["slave-priority"] for r in s.replicas()}
-    assert priorities == {str(never.port): "0", str(default.port): "100", str(preferred.port): "10"}
+    # A replica's priority is known from its own INFO, which can come after its links are
+    # up (before that it shows the default 100).
+    wanted = {str(never.port): "0", str(default.port): "100", str(preferred.port): "10"}
+    interop.wait_until(
+        lambda: {r["port"]: r["slave-priority"] for r in s.replicas()} == wanted,
+        15,
+        "the replicas' priorities from their INFO",
+    )
     assert call_raw(s.port, "SENTINEL", "FAILOVER", "mymaster") == b"+OK\r\n"
     interop.wait_until(lambda: s.follows(preferred), 30, "the switch to the preferred replica")
     assert s.has_event("+selected-slave", f"slave {HOST}:{preferred.port} ")
