@@ -30,9 +30,8 @@ Rules of this module:
 from __future__ import annotations
 
 import enum
-import random
 from collections.abc import Callable
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import attrs
 
@@ -59,6 +58,9 @@ from pysentinel.core.values import (
     Value,
     Verbatim,
 )
+
+if TYPE_CHECKING:
+    import random  # the injected rng's type only; the core never draws from the module
 
 __all__ = ["AclLogEntry", "ClientRegistry", "ClientSnapshot", "ClientState"]
 

@@ -28,8 +28,7 @@ sentinelReceiveIsMasterDownReply().
 
 from __future__ import annotations
 
-import random
-from typing import Final, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
 from pysentinel.core.effects import Effect, Log, Send
 from pysentinel.core.events import EventType, announce_host
@@ -43,6 +42,9 @@ from pysentinel.core.instance import (
 from pysentinel.core.scripts import ScriptQueue
 from pysentinel.core.types import Addr, ClientId, Epoch, LogLevel, Millis, RunId
 from pysentinel.core.values import InReply
+
+if TYPE_CHECKING:
+    import random  # the injected rng's type only; the core never draws from the module
 
 __all__ = [
     "MAX_DESYNC_MS",

@@ -19,7 +19,6 @@ Rules of this module:
 from __future__ import annotations
 
 import ipaddress
-import random
 from typing import TYPE_CHECKING, Final
 
 import attrs
@@ -58,6 +57,8 @@ from pysentinel.core.types import Addr, ClientId, Epoch, LinkId, LinkKind, LogLe
 from pysentinel.core.values import ErrorReply, InReply, Value
 
 if TYPE_CHECKING:
+    import random  # the injected rng's type only; the core never draws from the module
+
     from pysentinel.core.clients import ClientRegistry
 
 __all__ = [
