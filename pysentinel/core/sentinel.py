@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Final
 import attrs
 
 from pysentinel.config import MasterConfig, SentinelConfig
-from pysentinel.core import detection, monitor
+from pysentinel.core import commands, detection, election, failover, hello, monitor, state_config
 from pysentinel.core.effects import Effect, Emit, Log, PersistConfig, Send
 from pysentinel.core.events import EventType, announce_host, instance_details
 from pysentinel.core.info import valid_host
@@ -334,7 +334,6 @@ class Sentinel:
 
     def flush_config(self, *, reply_to: ClientId | None = None, proto: int = 2) -> list[Effect]:
         """Persist the whole state (spec §2.7). Mirrors sentinelFlushConfig()."""
-        from pysentinel.core import state_config
 
         config = state_config.config_from_state(self)
         self.config = config
@@ -629,7 +628,6 @@ class Sentinel:
 
     def tick(self, now: Millis) -> list[Effect]:
         """Do what is due (spec §5.2). Mirrors sentinelTimer()."""
-        from pysentinel.core import failover
 
         out = detection.check_tilt_condition(self, now)
         switch_to_promoted: MasterInstance | None = None
@@ -652,7 +650,6 @@ class Sentinel:
 
     def _handle_instance(self, instance: Instance, now: Millis) -> list[Effect]:
         """Mirrors sentinelHandleRedisInstance()."""
-        from pysentinel.core import election, failover
 
         out = monitor.reconnect_instance(self, instance, now)
         out += monitor.send_periodic_commands(self, instance, now)
@@ -710,7 +707,6 @@ class Sentinel:
         raise AssertionError(f"unknown input {input!r}")
 
     def _link_reply(self, input: LinkReply, now: Millis) -> list[Effect]:
-        from pysentinel.core import election, hello
 
         ref = self._links.get(input.link)
         if ref is None:
@@ -760,25 +756,21 @@ class Sentinel:
         self, client: ClientId, args: tuple[bytes, ...], proto: int, now: Millis
     ) -> list[Effect]:
         """SENTINEL <args> (commands.py)."""
-        from pysentinel.core import commands
 
         return commands.sentinel_command(self, client, args, proto, now)
 
     def role_reply(self) -> Value:
         """ROLE (commands.py)."""
-        from pysentinel.core import commands
 
         return commands.role_reply(self)
 
     def info_sentinel_section(self, now: Millis) -> str:
         """INFO's ``# Sentinel`` section (commands.py)."""
-        from pysentinel.core import commands
 
         return commands.info_sentinel_section(self, now)
 
     def hello_published(self, payload: bytes, now: Millis) -> list[Effect]:
         """A peer PUBLISHed a hello to us (spec §6.2; no own-id filter, trap T12)."""
-        from pysentinel.core import hello
 
         return hello.process_hello(self, payload.decode("utf-8", "surrogateescape"), now)
 
